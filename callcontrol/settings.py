@@ -93,12 +93,11 @@ class CallSettings:
 
 @dataclass(frozen=True, slots=True)
 class LockoutSettings:
-    caller_max_failures: int = field(default=6, metadata=_POSITIVE)
-    caller_window_s: int = field(default=600, metadata=_POSITIVE)
-    caller_lockout_s: int = field(default=1800, metadata=_POSITIVE)
-    did_max_failures: int = field(default=30, metadata=_POSITIVE)
-    did_window_s: int = field(default=60, metadata=_POSITIVE)
-    did_delay_ms: int = field(default=2000, metadata=_NON_NEGATIVE)
+    max_failures: int = field(default=5, metadata=_POSITIVE)
+    window_s: int = field(default=600, metadata=_POSITIVE)
+    lockout_s: int = field(default=900, metadata=_POSITIVE)
+    did_delay_step_ms: int = field(default=1000, metadata=_NON_NEGATIVE)
+    did_max_delay_ms: int = field(default=10000, metadata=_NON_NEGATIVE)
 
 
 @dataclass(frozen=True, slots=True)

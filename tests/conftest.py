@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,14 +34,16 @@ def _with_database(dsn: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def pg_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+async def pg_server() -> AsyncIterator[str]:
     """DSN of a server holding a migrated template database."""
     external = os.environ.get("DATABASE_URL")
     embedded = None
+    # Outside pytest's basetemp, which a concurrent pytest run may prune under us.
+    data_dir = Path(tempfile.mkdtemp(prefix="callcontrol-test-pg-"))
     if external:
         dsn = external
     else:
-        embedded = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+        embedded = EmbeddedPostgres(data_dir)
         dsn = await embedded.start()
     admin = await asyncpg.connect(**connect_kwargs(dsn), timeout=10)  # type: ignore[arg-type]
     try:
@@ -55,6 +59,7 @@ async def pg_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[s
         await admin.close()
         if embedded is not None:
             await embedded.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

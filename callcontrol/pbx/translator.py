@@ -29,6 +29,10 @@ TRACKED_VARIABLES: Final = frozenset(
         "CC_MENU",
         "CC_MOH_CLASS",
         "CC_PROMPT",
+        "CC_HAND",
+        "CC_CONF_RESULT",
+        "CC_AGI_STATUS",
+        "CC_END_REASON",
         "CONFBRIDGE_RESULT",
         "AGISTATUS",
     }

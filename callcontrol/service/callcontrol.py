@@ -1,0 +1,187 @@
+"""Call control: the PBX links, the IVR, the leg tracker, the idle timer and the controls,
+wired together and started and stopped as one. Implements service.ports.CallControlPort.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from callcontrol.domain import legs as L
+from callcontrol.domain import pbx_events as ev
+from callcontrol.domain.sessions import Session, SessionEvent
+from callcontrol.logsetup import bound, get_logger
+from callcontrol.pbx.agi_server import AgiServer
+from callcontrol.service.controls import Controls
+from callcontrol.service.idle import IdleDropTimer
+from callcontrol.service.ivr import Ivr, IvrPorts
+from callcontrol.service.live import LiveLeg, LiveRegistry
+from callcontrol.service.nodes import LinkStateChanged, NodeSet
+from callcontrol.service.ports import CallMeRequest, LiveCounts
+from callcontrol.service.resync import Resync
+from callcontrol.service.tracker import LegTracker
+from callcontrol.settings import Settings
+from callcontrol.store.database import Database
+from callcontrol.store.legs import LegRepository, LegWriter
+
+log = get_logger(__name__)
+
+LegHook = Callable[[LiveLeg], None]
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Hooks:
+    """What happens outside call control when legs change (webhooks, billing, dashboard)."""
+
+    leg_changed: list[LegHook] = field(default_factory=list)
+    leg_joined: list[LegHook] = field(default_factory=list)
+    leg_ended: list[LegHook] = field(default_factory=list)
+    lockout: list[Callable[[str], None]] = field(default_factory=list)
+    ivr_decision: list[Callable[[float], None]] = field(default_factory=list)
+
+
+class CallControl:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        ivr_ports: IvrPorts,
+        caller_id_for: Callable[[str], Awaitable[str | None]],
+        load_session: Callable[[str], Awaitable[Session | None]],
+        hooks: Hooks | None = None,
+    ) -> None:
+        self.settings = settings
+        self.hooks = hooks or Hooks()
+        self.load_session = load_session
+        self.legs = LegRepository(database)
+        self.writer = LegWriter(self.legs, settings.database.flush_interval)
+        self.registry = LiveRegistry(self.writer)
+        self.registry.listeners.extend(self.hooks.leg_changed)
+        self.timer = IdleDropTimer(self._idle_fire)
+        self.tracker = LegTracker(
+            self.registry,
+            settings.calls.prestart_idle_timeout,
+            self._schedule,
+            self._on_ended,
+            self._on_joined,
+        )
+        self.nodes = NodeSet(settings.nodes, self.on_event)
+        self.ivr = Ivr(self.registry, ivr_ports, settings.calls, settings.lockout)
+        self.ivr.on_lockout = self._on_lockout
+        self.ivr.on_decision = self._on_decision
+        self.controls = Controls(
+            self.registry,
+            self.nodes,
+            settings.calls,
+            caller_id_for,
+            ivr_ports.place_session,
+            self.timer.cancel,
+        )
+        self.resync = Resync(self.registry, self.nodes, self.tracker, self._schedule)
+        scripts = {"dialin": self.ivr.dialin, "callme": self.ivr.callme}
+        self.agi = AgiServer(scripts, settings.agi.command_timeout)
+        self.agi_port: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self._reload()
+        self.writer.start()
+        self.timer.start()
+        self.nodes.start()
+        self.agi_port = await self.agi.start(self.settings.agi.host, self.settings.agi.port)
+
+    async def stop(self) -> None:
+        await self.agi.stop()
+        await self.nodes.stop()
+        await self.timer.stop()
+        await self.writer.stop()
+
+    async def _reload(self) -> None:
+        """After a restart: the open legs, their sessions and their pending idle drops."""
+        rows = await self.legs.open_legs()
+        for row in rows:
+            live = LiveLeg(row.leg, row.details)
+            if row.details.end_detail == "idle_drop_requested":
+                live.requested_end = L.EndReason.IDLE_DROP
+            self.registry.adopt(live)
+            sid = row.leg.session_id
+            if sid is not None and sid not in self.registry.sessions:
+                session = await self.load_session(sid)
+                if session is not None:
+                    self.registry.sessions[sid] = session
+                    self.registry.session_nodes.setdefault(sid, row.leg.node)
+            self._schedule(live)
+        log.info("live legs reloaded", legs=len(rows), idle_deadlines=self.timer.pending())
+
+    def _schedule(self, live: LiveLeg) -> None:
+        deadline = live.details.idle_deadline_ms
+        if deadline is not None and live.requested_end is None:
+            self.timer.schedule(live.leg.leg_id, deadline)
+
+    async def _idle_fire(self, leg_id: str, deadline_ms: int) -> None:
+        live = self.registry.legs.get(leg_id)
+        with bound(leg_id=leg_id, session_id=live.leg.session_id if live else None):
+            await self.controls.idle_drop(leg_id, deadline_ms)
+
+    def _on_lockout(self, kind: str) -> None:
+        for hook in self.hooks.lockout:
+            hook(kind)
+
+    def _on_decision(self, seconds: float) -> None:
+        for hook in self.hooks.ivr_decision:
+            hook(seconds)
+
+    def _on_joined(self, live: LiveLeg) -> None:
+        for hook in self.hooks.leg_joined:
+            hook(live)
+
+    def _on_ended(self, live: LiveLeg) -> None:
+        self.timer.cancel(live.leg.leg_id)
+        for hook in self.hooks.leg_ended:
+            hook(live)
+
+    # -- events ----------------------------------------------------------------------------------
+    async def on_event(self, event: object) -> None:
+        if isinstance(event, LinkStateChanged):
+            self.resync.link_changed(event)
+        elif isinstance(event, ev.NodeBooted):
+            self.resync.node_booted(event)
+            await self.resync.run(event.node)
+            drops, self.resync.unfinished_drops = self.resync.unfinished_drops, []
+            for live in drops:
+                await self.controls.finish_idle_drop(live)
+        elif isinstance(event, ev.NodeShutdown):
+            self.resync.close_node(event.node, event.at_ms, estimated=False)
+        else:
+            self.resync.heard(getattr(event, "node", ""), getattr(event, "at_ms", 0))
+            self.tracker.handle(event)
+
+    # -- the port --------------------------------------------------------------------------------
+    async def request_callme(self, request: CallMeRequest) -> L.Leg:
+        return await self.controls.request_callme(request)
+
+    async def drop_leg(self, leg_id: str) -> None:
+        await self.controls.drop_leg(leg_id)
+
+    async def set_leg_muted(self, leg_id: str, muted: bool) -> None:
+        await self.controls.set_leg_muted(leg_id, muted)
+
+    async def set_all_muted(self, session_id: str, muted: bool) -> None:
+        await self.controls.set_all_muted(session_id, muted)
+
+    async def set_locked(self, session_id: str, locked: bool) -> None:
+        await self.controls.set_locked(session_id, locked)
+
+    async def switch_to_computer_audio(self, leg_id: str) -> None:
+        await self.controls.switch_to_computer_audio(leg_id)
+
+    async def session_changed(self, session: Session, event: SessionEvent) -> None:
+        await self.controls.session_changed(session, event)
+
+    def live_counts(self, session_id: str) -> LiveCounts:
+        return self.controls.live_counts(session_id)

@@ -1,0 +1,278 @@
+"""Commands to the PBX: Call Me, conference controls, moves between waiting and conference.
+
+Each command names the node the leg lives on and is sent once (non-idempotent actions are
+never re-sent: see pbx/ami_client). A refused command becomes a CallControlError with a
+stable code for the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from callcontrol.domain import legs as L
+from callcontrol.domain import routing as R
+from callcontrol.domain.sessions import NOT_STARTED_STATES, Session, SessionEvent, SessionState
+from callcontrol.logsetup import bound, get_logger
+from callcontrol.pbx.ami_client import AmiDisconnected, AmiError
+from callcontrol.service.ivr import new_leg_id
+from callcontrol.service.live import LiveLeg, LiveRegistry
+from callcontrol.service.nodes import NodeSet
+from callcontrol.service.ports import CallControlError, CallMeRequest, LiveCounts
+from callcontrol.settings import CallSettings
+
+log = get_logger(__name__)
+
+_REDIRECT_CONCURRENCY = 200
+_LIVE_STATES = (L.LegState.ANSWERED, L.LegState.WAITING, L.LegState.IN_CONFERENCE)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Controls:
+    def __init__(
+        self,
+        registry: LiveRegistry,
+        nodes: NodeSet,
+        calls: CallSettings,
+        caller_id_for: Callable[[str], Awaitable[str | None]],
+        place_session: Callable[[Session, str], Awaitable[None]],
+        cancel_deadline: Callable[[str], None],
+    ) -> None:
+        self.registry = registry
+        self.nodes = nodes
+        self.calls = calls
+        self.caller_id_for = caller_id_for
+        self.place_session = place_session
+        self.cancel_deadline = cancel_deadline
+
+    async def _send(self, node: str, fields: dict[str, Any]) -> Any:
+        link = self.nodes.links.get(node)
+        if link is None or not link.connected:
+            raise CallControlError("node_unavailable", f"PBX node {node!r} is not connected")
+        try:
+            return await link.send(fields, as_list=False)
+        except AmiDisconnected as exc:
+            raise CallControlError("node_unavailable", str(exc)) from exc
+        except AmiError as exc:
+            raise CallControlError("pbx_refused", str(exc)) from exc
+
+    # -- Call Me -----------------------------------------------------------------------------
+    def pick_node(self, session: Session) -> str:
+        """The session's node when it has one; else the least-loaded connected node."""
+        node = self.registry.session_nodes.get(session.session_id)
+        if node is not None:
+            if not self.nodes.connected(node):
+                raise CallControlError("node_unavailable", f"the session's node {node} is down")
+            return node
+        loads = {n: 0 for n in self.nodes.links if self.nodes.connected(n)}
+        if not loads:
+            raise CallControlError("node_unavailable", "no PBX node is connected")
+        for live in self.registry.legs.values():
+            if live.leg.node in loads:
+                loads[live.leg.node] += 1
+        return min(sorted(loads), key=loads.__getitem__)
+
+    async def request_callme(self, request: CallMeRequest) -> L.Leg:
+        session = request.session
+        node = self.pick_node(session)
+        leg_id = new_leg_id()
+        leg = L.Leg(
+            leg_id=leg_id,
+            kind=L.LegKind.CALLME,
+            node=node,
+            created_at_ms=now_ms(),
+            session_id=session.session_id,
+            role=request.role,
+            country=request.country,
+            caller_e164=request.phone_e164,
+            uniqueid=leg_id,  # Originate ChannelId: the channel's Uniqueid is the leg id
+        )
+        live = LiveLeg(leg)
+        self.registry.sessions[session.session_id] = session
+        self.registry.update(
+            live, participant_id=request.participant_id, display_name=request.display_name
+        )
+        # Persisted before the Originate: a crash after it must find the leg, never re-dial.
+        await self.registry.writer.flush()
+        await self.place_session(session, node)
+        settings = self.nodes.settings[node]
+        caller_id = await self.caller_id_for(request.country) or ""
+        fields = {
+            "Action": "Originate",
+            "Channel": settings.dial_template.format(e164=request.phone_e164),
+            "Context": "cc-callme",
+            "Exten": "s",
+            "Priority": "1",
+            "ChannelId": leg_id,
+            "Timeout": str(self.calls.callme_ring_timeout_ms),
+            "CallerID": caller_id,
+            "Async": "true",
+            "Variable": f"CC_LEG_ID={leg_id}",
+        }
+        with bound(leg_id=leg_id, session_id=session.session_id, node=node):
+            try:
+                await self._send(node, fields)
+            except CallControlError as exc:
+                if exc.code == "pbx_refused":
+                    await self._end_now(live, L.EndReason.FAILED, str(exc))
+                    raise
+                # Unknown whether Asterisk got it: the resync settles it by the ChannelId.
+                self.registry.update(live, end_detail="originate_unconfirmed")
+                log.warning("originate outcome unknown", error=exc.message)
+                return live.leg
+            log.info("call me originated", to=L.masked_number(request.phone_e164))
+        return live.leg
+
+    async def _end_now(self, live: LiveLeg, reason: L.EndReason, detail: str) -> None:
+        ended = L.end(live.leg, max(now_ms(), live.leg.created_at_ms), reason)
+        self.registry.update(live, ended, end_detail=detail)
+        await self.registry.writer.flush()
+
+    # -- one leg -------------------------------------------------------------------------------
+    def _live(self, leg_id: str) -> LiveLeg:
+        live = self.registry.legs.get(leg_id)
+        if live is None or live.leg.state is L.LegState.ENDED:
+            raise CallControlError("leg_not_live", f"leg {leg_id} is not live")
+        return live
+
+    async def hang_up(self, live: LiveLeg, reason: L.EndReason) -> None:
+        live.requested_end = reason
+        channel = live.details.channel
+        if channel is None:
+            raise CallControlError("leg_not_live", "the leg has no channel yet")
+        await self._send(live.leg.node, {"Action": "Hangup", "Channel": channel, "Cause": "16"})
+
+    async def drop_leg(self, leg_id: str) -> None:
+        await self.hang_up(self._live(leg_id), L.EndReason.OPERATOR_DROP)
+
+    async def switch_to_computer_audio(self, leg_id: str) -> None:
+        await self.hang_up(self._live(leg_id), L.EndReason.SWITCHED_AUDIO_MODE)
+
+    async def set_leg_muted(self, leg_id: str, muted: bool) -> None:
+        live = self._live(leg_id)
+        if live.leg.state is not L.LegState.IN_CONFERENCE or live.leg.session_id is None:
+            raise CallControlError("leg_not_in_conference", f"leg {leg_id} is not in conference")
+        await self._send(
+            live.leg.node,
+            {
+                "Action": "ConfbridgeMute" if muted else "ConfbridgeUnmute",
+                "Conference": R.conference_name(live.leg.session_id),
+                "Channel": live.details.channel,
+            },
+        )
+
+    # -- a whole conference ----------------------------------------------------------------------
+    def _session_node(self, session_id: str) -> str:
+        node = self.registry.session_nodes.get(session_id)
+        if node is None:
+            raise CallControlError("no_conference", f"session {session_id} has no live conference")
+        return node
+
+    async def set_all_muted(self, session_id: str, muted: bool) -> None:
+        await self._send(
+            self._session_node(session_id),
+            {
+                "Action": "ConfbridgeMute" if muted else "ConfbridgeUnmute",
+                "Conference": R.conference_name(session_id),
+                "Channel": "participants",  # every member but the admins (the organizer)
+            },
+        )
+
+    async def set_locked(self, session_id: str, locked: bool) -> None:
+        await self._send(
+            self._session_node(session_id),
+            {
+                "Action": "ConfbridgeLock" if locked else "ConfbridgeUnlock",
+                "Conference": R.conference_name(session_id),
+            },
+        )
+
+    async def session_changed(self, session: Session, event: SessionEvent) -> None:
+        self.registry.sessions[session.session_id] = session
+        members = list(self.registry.of_session(session.session_id))
+        if event is SessionEvent.START:
+            waiting = [lv for lv in members if lv.leg.state is L.LegState.WAITING]
+            for live in waiting:
+                self.cancel_deadline(live.leg.leg_id)
+                self.registry.update(live, idle_deadline_ms=None)
+            await self._gather(self._move_to_conference, waiting)
+            log.info("session started", session_id=session.session_id, moved=len(waiting))
+        elif session.state in (SessionState.ENDED, SessionState.CANCELLED):
+            await self._gather(self._end_for_session, members)
+
+    async def _move_to_conference(self, live: LiveLeg) -> None:
+        await self._send(
+            live.leg.node,
+            {
+                "Action": "Redirect",
+                "Channel": live.details.channel,
+                "Context": "cc-conference",
+                "Exten": "s",
+                "Priority": "1",
+            },
+        )
+
+    async def _end_for_session(self, live: LiveLeg) -> None:
+        if live.details.channel is not None:
+            await self.hang_up(live, L.EndReason.SESSION_ENDED)
+
+    async def _gather(
+        self, action: Callable[[LiveLeg], Awaitable[None]], legs: list[LiveLeg]
+    ) -> None:
+        """Run one command per leg with bounded concurrency; a failure is logged per leg."""
+        limit = asyncio.Semaphore(_REDIRECT_CONCURRENCY)
+
+        async def one(live: LiveLeg) -> None:
+            async with limit:
+                try:
+                    await action(live)
+                except CallControlError as exc:
+                    log.warning("command failed", leg_id=live.leg.leg_id, error=exc.message)
+
+        await asyncio.gather(*(one(lv) for lv in legs))
+
+    # -- the five-minute rule --------------------------------------------------------------------
+    async def idle_drop(self, leg_id: str, deadline_ms: int) -> None:
+        live = self.registry.legs.get(leg_id)
+        if live is None or live.leg.state is not L.LegState.WAITING:
+            return
+        session = self.registry.sessions.get(live.leg.session_id or "")
+        if session is not None and session.state not in NOT_STARTED_STATES:
+            return
+        live.requested_end = L.EndReason.IDLE_DROP
+        self.registry.update(live, idle_deadline_ms=None, end_detail="idle_drop_requested")
+        await self.registry.writer.flush()  # recorded before the PBX is told: fires once
+        log.info("idle drop", leg_id=leg_id, late_ms=now_ms() - deadline_ms)
+        fields = {
+            "Action": "Redirect",
+            "Channel": live.details.channel,
+            "Context": "cc-idle-drop",
+            "Exten": "s",
+            "Priority": "1",
+        }
+        try:
+            await self._send(live.leg.node, fields)
+        except CallControlError as exc:
+            log.warning("idle drop redirect failed; hanging up", error=exc.message)
+            await self.hang_up(live, L.EndReason.IDLE_DROP)
+
+    async def finish_idle_drop(self, live: LiveLeg) -> None:
+        """A drop recorded before a restart whose caller is still up: hang up, once more."""
+        try:
+            await self.hang_up(live, L.EndReason.IDLE_DROP)
+        except CallControlError as exc:
+            log.warning("idle drop hang-up failed", leg_id=live.leg.leg_id, error=exc.message)
+
+    def live_counts(self, session_id: str) -> LiveCounts:
+        waiting = in_conf = ringing = 0
+        for live in self.registry.of_session(session_id):
+            state = live.leg.state
+            waiting += state is L.LegState.WAITING
+            in_conf += state is L.LegState.IN_CONFERENCE
+            ringing += state is L.LegState.CREATED
+        return LiveCounts(waiting=waiting, in_conference=in_conf, ringing=ringing)

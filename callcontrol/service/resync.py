@@ -1,0 +1,153 @@
+"""Rebuilding the live picture of a node after a (re)connect, and closing legs a restart killed.
+
+After every login Asterisk sends FullyBooted; we then ask CoreShowChannels, ConfbridgeListRooms
+and ConfbridgeList. A leg whose channel is gone ended while we were away: it is closed at the
+last moment we heard from the node and flagged `estimated`. A node whose Uptime says it booted
+after a leg began lost that leg in the restart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from callcontrol.domain import callflow
+from callcontrol.domain import legs as L
+from callcontrol.domain import pbx_events as ev
+from callcontrol.logsetup import bound, get_logger
+from callcontrol.pbx.ami_client import AmiError
+from callcontrol.pbx.ami_parser import AmiMessage
+from callcontrol.service.live import LiveLeg, LiveRegistry
+from callcontrol.service.nodes import LinkStateChanged, NodeSet
+from callcontrol.service.tracker import LegTracker
+
+log = get_logger(__name__)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Resync:
+    def __init__(
+        self,
+        registry: LiveRegistry,
+        nodes: NodeSet,
+        tracker: LegTracker,
+        schedule: Callable[[LiveLeg], None],
+    ) -> None:
+        self.registry = registry
+        self.nodes = nodes
+        self.tracker = tracker
+        self.schedule = schedule
+        self.last_heard_ms: dict[str, int] = {}
+        self.unfinished_drops: list[LiveLeg] = []
+
+    def heard(self, node: str, at_ms: int) -> None:
+        if at_ms > self.last_heard_ms.get(node, 0):
+            self.last_heard_ms[node] = at_ms
+
+    def link_changed(self, change: LinkStateChanged) -> None:
+        log.info("ami link", node=change.node, connected=change.connected, detail=change.detail)
+        if change.connected:
+            return
+        # Down: what we heard last is the best end time for legs that die meanwhile.
+        self.last_heard_ms.setdefault(change.node, now_ms())
+
+    def node_booted(self, booted: ev.NodeBooted) -> None:
+        boot_ms = callflow.booted_at_ms(booted.at_ms, booted.uptime_s)
+        dead = [
+            lv
+            for lv in self.registry.of_node(booted.node)
+            if callflow.died_in_restart(lv.leg, boot_ms)
+        ]
+        if dead:
+            log.warning("node restarted; closing its legs", node=booted.node, legs=len(dead))
+        for live in dead:
+            self._close(live, boot_ms, L.EndReason.NODE_RESTART, estimated=True)
+
+    def close_node(self, node: str, at_ms: int, estimated: bool) -> None:
+        """Asterisk is shutting down: every open leg of the node ends now."""
+        for live in list(self.registry.of_node(node)):
+            self._close(live, at_ms, L.EndReason.NODE_RESTART, estimated)
+
+    def _close(self, live: LiveLeg, at_ms: int, reason: L.EndReason, estimated: bool) -> None:
+        with bound(leg_id=live.leg.leg_id, session_id=live.leg.session_id):
+            self.tracker.end(live, at_ms, live.requested_end or reason, None, estimated)
+
+    async def run(self, node: str) -> None:
+        """Compare what the node has with what we believe, and settle the differences."""
+        started = now_ms()
+        link = self.nodes.links[node]
+        try:
+            channels = await link.send_list({"Action": "CoreShowChannels"})
+            members = await self._conference_members(node)
+        except AmiError as exc:
+            log.warning("resync failed; will retry on the next connect", node=node, error=str(exc))
+            return
+        alive = {m.get("Uniqueid"): m for m in channels if m.name == "CoreShowChannel"}
+        gone_at = self.last_heard_ms.pop(node, started)
+        closed = adjusted = 0
+        for live in list(self.registry.of_node(node)):
+            leg = live.leg
+            if leg.created_at_ms >= started or leg.state is L.LegState.ENDED:
+                continue
+            entry = alive.get(leg.uniqueid)
+            if entry is None:
+                reason = callflow.end_reason_for_hangup(leg, live.requested_end, 0)
+                self._close(live, max(gone_at, leg.created_at_ms), reason, estimated=True)
+                closed += 1
+            elif self._catch_up(live, entry, members.get(leg.uniqueid or ""), started):
+                adjusted += 1
+        log.info("resync done", node=node, channels=len(alive), closed=closed, adjusted=adjusted)
+
+    async def _conference_members(self, node: str) -> dict[str, AmiMessage]:
+        link = self.nodes.links[node]
+        try:
+            rooms = await link.send_list({"Action": "ConfbridgeListRooms"})
+        except AmiError as exc:
+            if "No active conferences" in str(exc):
+                return {}
+            raise
+        members: dict[str, AmiMessage] = {}
+        for room in rooms:
+            if room.name != "ConfbridgeListRooms":
+                continue
+            conference = room.get("Conference") or ""
+            try:
+                listed = await link.send_list(
+                    {"Action": "ConfbridgeList", "Conference": conference}
+                )
+            except AmiError as exc:  # the room emptied between the two questions
+                log.info("conference gone during resync", conference=conference, error=str(exc))
+                continue
+            for member in listed:
+                if member.name == "ConfbridgeList" and member.get("Uniqueid"):
+                    members[member["Uniqueid"]] = member
+        return members
+
+    def _catch_up(
+        self, live: LiveLeg, channel: AmiMessage, member: AmiMessage | None, at_ms: int
+    ) -> bool:
+        """Move a surviving leg to where its channel is now; True when something changed."""
+        leg = live.leg
+        if leg.state is L.LegState.CREATED and channel.get("ChannelState") == "6":
+            leg = L.answer(leg, at_ms)
+        if member is not None and leg.state in (L.LegState.ANSWERED, L.LegState.WAITING):
+            leg = L.enter_conference(leg, at_ms)
+        if member is not None:
+            leg = L.set_muted(leg, (member.get("Muted") or "No").lower() == "yes")
+        in_waiting = (channel.get("Context") or "") == "cc-waiting"
+        if in_waiting and leg.state is L.LegState.ANSWERED:
+            leg = L.enter_waiting(leg, at_ms)
+        if leg.session_id is not None and member is not None:
+            self.registry.session_nodes.setdefault(leg.session_id, leg.node)
+        changed = leg != live.leg
+        if changed:
+            self.registry.update(live, leg)
+        if live.requested_end is L.EndReason.IDLE_DROP:
+            # Its drop was recorded before a restart but the caller is still there.
+            self.unfinished_drops.append(live)
+        else:
+            self.schedule(live)
+        return changed

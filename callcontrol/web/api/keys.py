@@ -1,0 +1,14 @@
+"""Typed keys for what the API adds to the aiohttp application and to each request."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from callcontrol.service.ports import CallControlPort
+from callcontrol.store.tokens import Token
+from callcontrol.web.api.config import ApiSettings
+
+API_SETTINGS = web.AppKey("api_settings", ApiSettings)
+# Absent when no call control runs (API-only deployments): calls answer 503 pbx_unavailable.
+CALL_CONTROL = web.AppKey("call_control", CallControlPort)
+IDENTITY = web.RequestKey("identity", Token)

@@ -1,0 +1,66 @@
+"""PBX faults seen from call control: node restarts, lost links, silent pings, bad frames."""
+
+from callcontrol.domain.legs import EndReason, LegState
+from callcontrol.domain.sessions import SessionState
+from callcontrol.sim.callers import Digits, Hangup, WaitMs
+from tests.callflow.harness import TOLL_DID, running_stack
+
+
+def _stayer() -> list:
+    return [Digits("123456789#"), Digits("#"), WaitMs(60_000), Hangup()]
+
+
+async def test_node_restart_mid_call_closes_its_legs(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        stack.sim.place_call(TOLL_DID.e164, "+14155550120", script=_stayer())
+        stack.sim.place_call(TOLL_DID.e164, "+14155550121", script=_stayer())
+        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        await stack.sim.fault_restart(downtime_s=0.3)
+        await stack.wait_for(lambda: not stack.cc.registry.legs, timeout=15)
+        rows = await stack.leg_rows("s1")
+    assert [r.leg.end_reason for r in rows] == [EndReason.NODE_RESTART] * 2
+    assert all(r.leg.ended_at_ms >= r.leg.conference_at_ms for r in rows)
+
+
+async def test_reconnect_resyncs_legs_that_ended_during_the_outage(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        short = stack.sim.place_call(TOLL_DID.e164, "+14155550122", script=_stayer())
+        stack.sim.place_call(TOLL_DID.e164, "+14155550123", script=_stayer())
+        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        # The link goes silent; meanwhile one caller hangs up and its events are lost.
+        stack.sim.fault_silent_ping()
+        stack.sim.fault_delay_events(60_000)
+        stack.sim.rt.remote_hangup(short.channel, 16)
+        await stack.wait_for(lambda: not stack.cc.nodes.connected("pbx1"), timeout=5)
+        stack.sim.fault_silent_ping(False)
+        stack.sim.fault_delay_events(0)
+        await stack.wait_for(lambda: len(stack.cc.registry.legs) == 1, timeout=15)
+        [survivor] = stack.cc.registry.legs.values()
+        assert survivor.leg.state is LegState.IN_CONFERENCE
+        rows = await stack.leg_rows("s1")
+    ended = [r for r in rows if r.leg.state is LegState.ENDED]
+    assert len(ended) == 1
+    assert ended[0].leg.estimated is True
+    assert ended[0].leg.caller_e164 == "+14155550122"
+
+
+async def test_malformed_frame_is_skipped_and_the_link_stays_up(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        reconnects = stack.cc.nodes.links["pbx1"].reconnects
+        stack.sim.fault_malformed_frame()
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        caller = stack.sim.place_call(
+            TOLL_DID.e164,
+            "+14155550124",
+            script=[Digits("123456789#"), Digits("#"), WaitMs(300), Hangup()],
+        )
+        await caller.ended.wait()
+        await stack.wait_for(lambda: not stack.cc.registry.legs)
+        assert stack.cc.nodes.links["pbx1"].reconnects == reconnects
+        [row] = await stack.leg_rows("s1")
+    assert row.leg.end_reason is EndReason.CALLER_HANGUP
