@@ -9,8 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from callcontrol import __version__
+from callcontrol.cli_tokens import add_token_commands, cmd_token
+from callcontrol.cli_usage import add_usage_commands, run_usage_command
 from callcontrol.logsetup import configure_logging
 from callcontrol.settings import ConfigError, Settings, load_settings
+from callcontrol.sim.cli import add_sim_arguments
 
 EXIT_CONFIG = 2
 
@@ -41,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     check = config_sub.add_parser("check", help="validate a settings file")
     check.add_argument("file", type=Path)
+
+    sim = sub.add_parser(
+        "sim", help="run the PBX simulator: AMI server(s) and an HTTP control port"
+    )
+    add_sim_arguments(sim)
+    add_token_commands(sub)
+    add_usage_commands(sub)
     return parser
 
 
@@ -100,6 +110,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(http_port=args.http_port, data_dir=args.data_dir)
 
 
+def _cmd_sim(args: argparse.Namespace) -> int:
+    from callcontrol.sim.cli import run_sim
+
+    configure_logging("console", "info")
+    asyncio.run(run_sim(args))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {
@@ -107,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _cmd_demo,
         "migrate": _cmd_migrate,
         "config": _cmd_config_check,
+        "sim": _cmd_sim,
+        "token": cmd_token,
+        "usage": run_usage_command,
     }
     try:
         return handlers[args.command](args)

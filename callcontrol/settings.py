@@ -16,10 +16,12 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 __all__ = [
     "AgiSettings",
+    "ApiSettings",
     "CallSettings",
     "ConfigError",
     "DatabaseSettings",
     "HttpSettings",
+    "InventorySettings",
     "LockoutSettings",
     "LoggingSettings",
     "PbxNode",
@@ -115,6 +117,42 @@ class LoggingSettings:
     )
 
 
+# International networks and satellite services: expensive, favourite targets of call fraud.
+DEFAULT_HIGH_RISK_PREFIXES = ("+870", "+881", "+882", "+883", "+888", "+979", "+991")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    # Call Me rate limits: at most N requests accepted in a sliding window of W seconds.
+    callme_per_session: int = 30
+    callme_per_session_window_s: int = 60
+    callme_per_account: int = 120
+    callme_per_account_window_s: int = 60
+    callme_per_destination: int = 3
+    callme_per_destination_window_s: int = 3600
+    callme_max_concurrent_per_session: int = 50
+    high_risk_prefixes: tuple[str, ...] = DEFAULT_HIGH_RISK_PREFIXES
+    # How long a request waits for a concurrent one holding the same Idempotency-Key.
+    idempotency_wait_s: float = 10.0
+    # Webhooks: an empty URL keeps events in the outbox until one is configured.
+    webhook_url: str = ""
+    webhook_secret: Secret = Secret("")
+    webhook_timeout_s: float = 5.0
+    webhook_poll_interval_s: float = 1.0
+    webhook_backoff_base_s: float = 2.0
+    webhook_backoff_max_s: float = 600.0
+    webhook_batch_size: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class InventorySettings:
+    """Where the DID inventory, the countries and the rates are read from at start."""
+
+    numbers: Path = Path("config/numbers.csv")
+    countries: Path = Path("config/countries.csv")
+    rates: Path = Path("config/rates.csv")
+
+
 @dataclass(frozen=True, slots=True)
 class PbxNode:
     name: str
@@ -137,6 +175,8 @@ class Settings:
     calls: CallSettings = CallSettings()
     lockout: LockoutSettings = LockoutSettings()
     logging: LoggingSettings = LoggingSettings()
+    api: ApiSettings = ApiSettings()
+    inventory: InventorySettings = InventorySettings()
     nodes: tuple[PbxNode, ...] = ()
 
     @property
@@ -144,7 +184,7 @@ class Settings:
         return not self.database.url.value
 
 
-_SECTIONS = ("database", "http", "agi", "calls", "lockout", "logging")
+_SECTIONS = ("database", "http", "agi", "calls", "lockout", "logging", "api", "inventory")
 
 
 def _coerce(key: str, raw: Any, kind: Any) -> Any:

@@ -252,3 +252,27 @@ def _free(
         _ZERO,
         leg.estimated,
     )
+
+
+def live_amount(
+    leg: Leg,
+    session: Session,
+    rates: RateBook | Iterable[Rate],
+    increment: Increment,
+    now_ms: int,
+) -> Decimal:
+    """What a leg has cost so far at ``now_ms``: an ended leg its charge; an open leg from
+    answer to ``now_ms`` (a started second counts), rounded up to the increment, at the rate
+    in force at answer. 0 for toll and unanswered legs and void sessions (rule 5)."""
+    if leg.state is LegState.ENDED:
+        return rate_leg(leg, session, rates, increment).amount
+    answered_at_ms = leg.answered_at_ms
+    if (
+        answered_at_ms is None
+        or not billable_kind(leg.kind)
+        or session_billing_outcome(session) is BillingOutcome.VOID_ALL
+    ):
+        return _ZERO
+    book = rates if isinstance(rates, RateBook) else RateBook.of(rates)
+    seconds = -(-max(now_ms - answered_at_ms, 0) // 1000)
+    return book._pick(leg.country, leg.kind, answered_at_ms).price(round_up(seconds, increment))[1]

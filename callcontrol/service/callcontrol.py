@@ -42,6 +42,7 @@ class Hooks:
     leg_joined: list[LegHook] = field(default_factory=list)
     leg_ended: list[LegHook] = field(default_factory=list)
     lockout: list[Callable[[str], None]] = field(default_factory=list)
+    session_changed: list[Callable[[Session], None]] = field(default_factory=list)
     ivr_decision: list[Callable[[float], None]] = field(default_factory=list)
 
 
@@ -61,7 +62,7 @@ class CallControl:
         self.legs = LegRepository(database)
         self.writer = LegWriter(self.legs, settings.database.flush_interval)
         self.registry = LiveRegistry(self.writer)
-        self.registry.listeners.extend(self.hooks.leg_changed)
+        self.registry.listeners = self.hooks.leg_changed  # hooks added later are heard too
         self.timer = IdleDropTimer(self._idle_fire)
         self.tracker = LegTracker(
             self.registry,
@@ -181,6 +182,8 @@ class CallControl:
         await self.controls.switch_to_computer_audio(leg_id)
 
     async def session_changed(self, session: Session, event: SessionEvent) -> None:
+        for hook in self.hooks.session_changed:
+            hook(session)
         await self.controls.session_changed(session, event)
 
     def live_counts(self, session_id: str) -> LiveCounts:

@@ -191,6 +191,10 @@ class Controls:
                 "Conference": R.conference_name(session_id),
             },
         )
+        if locked:
+            self.registry.locked_sessions.add(session_id)
+        else:
+            self.registry.locked_sessions.discard(session_id)
 
     async def session_changed(self, session: Session, event: SessionEvent) -> None:
         self.registry.sessions[session.session_id] = session

@@ -52,6 +52,9 @@ class LiveRegistry:
         self.sessions: dict[str, Session] = {}
         # The node each session's conference lives on (chosen at its first leg).
         self.session_nodes: dict[str, str] = {}
+        # Running cost of live sessions (decimal strings), refreshed by the live publisher.
+        self.session_costs: dict[str, str] = {}
+        self.locked_sessions: set[str] = set()  # ConfbridgeLock has no event: we remember
         self.listeners: list[LegListener] = []
 
     def adopt(self, live: LiveLeg) -> None:

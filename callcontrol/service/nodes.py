@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from callcontrol.logsetup import get_logger
+from callcontrol.metrics import AMI_EVENTS, AMI_RECONNECTS
 from callcontrol.pbx.ami_client import AmiLink
 from callcontrol.pbx.ami_parser import AmiMessage
 from callcontrol.pbx.translator import TranslationError, Translator, UnknownEvent
@@ -49,7 +50,6 @@ class NodeSet:
         self.queue: asyncio.Queue[_Item] = asyncio.Queue(_QUEUE_BOUND)
         self.translators = {n.name: Translator(n.name) for n in nodes}
         self.links = {n.name: AmiLink(n, self._receiver(n.name), self._on_state) for n in nodes}
-        self.events_by_name: dict[tuple[str, str], int] = {}
         self._consumer: asyncio.Task[None] | None = None
 
     def _receiver(self, node: str) -> Callable[[AmiMessage, int], None]:
@@ -62,6 +62,8 @@ class NodeSet:
         return receive
 
     def _on_state(self, node: str, connected: bool, detail: str) -> None:
+        if not connected:
+            AMI_RECONNECTS.labels(node=node).inc()
         self.queue.put_nowait(_Item(node, None, 0, connected, detail))
 
     def start(self) -> None:
@@ -97,8 +99,7 @@ class NodeSet:
             result: object = LinkStateChanged(item.node, item.connected, item.detail)
         else:
             message = item.message
-            key = (item.node, message.name)
-            self.events_by_name[key] = self.events_by_name.get(key, 0) + 1
+            AMI_EVENTS.labels(node=item.node, event=message.name).inc()
             result = self.translators[item.node](message, item.received_at_ms)
             if result is None:
                 return

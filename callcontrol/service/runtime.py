@@ -8,14 +8,32 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 
 from aiohttp import web
 
 from callcontrol.logsetup import get_logger
+from callcontrol.service.billing import Billing
+from callcontrol.service.callcontrol import CallControl, Hooks
+from callcontrol.service.effects import Effects
+from callcontrol.service.live_hub import LiveHub
+from callcontrol.service.live_publisher import LivePublisher
+from callcontrol.service.observers import (
+    billing_hooks,
+    hub_hooks,
+    metric_hooks,
+    webhook_hooks,
+)
+from callcontrol.service.webhooks import WebhookWorker
+from callcontrol.service.wiring import build_call_control
 from callcontrol.settings import Settings
 from callcontrol.store.database import Database
+from callcontrol.store.dids import sync_inventory
 from callcontrol.store.migrations import migrate
+from callcontrol.store.tokens import TokenRepository
 from callcontrol.web.app import create_app
+from callcontrol.web.dashboard import setup_dashboard
+from callcontrol.web.live import setup_live
 
 log = get_logger(__name__)
 
@@ -27,6 +45,10 @@ class Running:
     settings: Settings
     database: Database
     http_port: int
+    call_control: CallControl | None
+    billing: Billing
+    hub: LiveHub
+    effects: Effects
 
 
 @asynccontextmanager
@@ -51,7 +73,7 @@ async def http_served(app: web.Application, host: str, port: int) -> AsyncIterat
         server = site._server  # the bound port, when 0 asked for any
         sockets = getattr(server, "sockets", None) or []
         bound = sockets[0].getsockname()[1] if sockets else port
-        log.info("http listening", url=f"http://{host}:{bound}/")
+        log.info("http listening", address=f"http://{host}:{bound}/")
         yield bound
     finally:
         await runner.cleanup()
@@ -61,15 +83,63 @@ async def http_served(app: web.Application, host: str, port: int) -> AsyncIterat
 async def service_started(settings: Settings) -> AsyncIterator[Running]:
     async with AsyncExitStack() as stack:
         database = await stack.enter_async_context(database_started(settings))
-        app = create_app(settings, database)
+        inventory = settings.inventory
+        await sync_inventory(database, inventory.numbers, inventory.countries)
+        billing = Billing(database)
+        await billing.load_rates_file(inventory.rates)
+        effects = Effects()
+        effects.start()
+        stack.push_async_callback(effects.stop)
+        hub = LiveHub()
+        hooks = Hooks()
+        metric_hooks(hooks)
+        webhook_hooks(hooks, effects, database)
+        call_control: CallControl | None = None
+
+        async def spent(account_id: str) -> Decimal:
+            return (await billing.spend_status(account_id)).spent
+
+        if settings.nodes:
+            call_control = build_call_control(settings, database, hooks, spent)
+            billing_hooks(hooks, effects, billing, call_control, database)
+            hub_hooks(hooks, hub, call_control)
+            await call_control.start()
+            stack.push_async_callback(call_control.stop)
+            publisher = LivePublisher(hub, call_control, billing)
+            publisher.start()
+            stack.push_async_callback(publisher.stop)
+        else:
+            log.warning("no PBX nodes configured: the API runs without call control")
+        worker = WebhookWorker(database, settings.api)
+        worker.start()
+        stack.push_async_callback(worker.stop)
+        tokens = TokenRepository(database)
+
+        async def authenticate(token: str) -> str | None:
+            found = await tokens.verify(token)
+            return found.role.value if found is not None else None
+
+        probes = call_control.nodes.probes() if call_control is not None else {}
+        app = create_app(
+            settings,
+            database,
+            probes,
+            call_control=call_control,
+            api_settings=settings.api,
+            spent=spent,
+            leg_costs=billing.leg_costs,
+        )
+        setup_live(app, hub, authenticate)
+        setup_dashboard(app)
         port = await stack.enter_async_context(
             http_served(app, settings.http.host, settings.http.port)
         )
-        yield Running(settings=settings, database=database, http_port=port)
+        stack.callback(hub.close)  # first on the way out: live sockets close cleanly
+        yield Running(settings, database, port, call_control, billing, hub, effects)
 
 
 async def serve_until_signalled(
-    settings: Settings, on_ready: Callable[[Running], None] | None = None
+    settings: Settings, on_ready: Callable[[Running], object] | None = None
 ) -> None:
     """Run the service until SIGINT or SIGTERM, then stop every part cleanly."""
     stop = asyncio.Event()
@@ -79,7 +149,9 @@ async def serve_until_signalled(
     try:
         async with service_started(settings) as running:
             if on_ready is not None:
-                on_ready(running)
+                result = on_ready(running)
+                if asyncio.iscoroutine(result):
+                    await result
             await stop.wait()
             log.info("stopping")
     finally:

@@ -22,11 +22,11 @@ import aiohttp
 import asyncpg
 
 from callcontrol.logsetup import bound, get_logger
+from callcontrol.metrics import WEBHOOK_DELIVERIES
 from callcontrol.store import outbox
 from callcontrol.store.database import Database
 from callcontrol.store.outbox import OutboxEvent
 from callcontrol.web.api.config import ApiSettings
-from callcontrol.web.metrics import WEBHOOK_DELIVERIES
 
 log = get_logger(__name__)
 _DB_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from callcontrol.domain.legs import LegRole
 from callcontrol.service.ports import CallControlError, CallMeRequest
 from callcontrol.store import audit
@@ -13,6 +15,7 @@ from callcontrol.web.api.callme_checks import check_session, parse_destination, 
 from callcontrol.web.api.endpoint import API, WRITERS, Call, Reply
 from callcontrol.web.api.errors import ApiError, not_found
 from callcontrol.web.api.inputs import COUNTRY
+from callcontrol.web.api.keys import SPENT
 from callcontrol.web.api.schema import Enum, Obj, Out, Str
 from callcontrol.web.api.views import obj
 
@@ -73,7 +76,9 @@ async def request_callme(call: Call) -> Reply:
         raise not_found("session", session_id)
     account = await AccountRepository(call.database).get(session.account_id)
     role = LegRole(body["role"])
-    account = check_session(session, account, as_organizer=role is LegRole.ORGANIZER)
+    spent_of = call.request.app.get(SPENT)
+    spent = await spent_of(session.account_id) if spent_of and account else Decimal(0)
+    account = check_session(session, account, role is LegRole.ORGANIZER, spent)
     dest = parse_destination(body["phone"], body.get("region"), call.settings.high_risk_prefixes)
     country = await DidRepository(call.database).country(dest.country)
     if country is None or not country.callme_allowed:

@@ -8,6 +8,7 @@ Call Me may phone. The session and account go through the domain's ``route_callm
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import phonenumbers
 from phonenumbers import PhoneNumberType as T
@@ -15,8 +16,8 @@ from phonenumbers import PhoneNumberType as T
 from callcontrol.domain.accounts import Account
 from callcontrol.domain.routing import RouteKind, RouteReason, route_callme
 from callcontrol.domain.sessions import Session
+from callcontrol.metrics import CALLME_REFUSALS
 from callcontrol.web.api.errors import ApiError
-from callcontrol.web.metrics import CALLME_REFUSALS
 
 # Types that reach a person on a line the organizer can reasonably pay for.
 ALLOWED_TYPES = frozenset({T.FIXED_LINE, T.MOBILE, T.FIXED_LINE_OR_MOBILE, T.TOLL_FREE, T.VOIP})
@@ -52,10 +53,12 @@ def refuse(
     )
 
 
-def check_session(session: Session, account: Account | None, as_organizer: bool) -> Account:
+def check_session(
+    session: Session, account: Account | None, as_organizer: bool, spent: Decimal = Decimal(0)
+) -> Account:
     """Session open (scheduled, organizer joined or started), phone audio, add-on (rule 3);
     returns the account, which the checks need to exist."""
-    route = route_callme(session, account, as_organizer=as_organizer)
+    route = route_callme(session, account, as_organizer=as_organizer, spent=spent)
     if route.kind is RouteKind.REJECT:
         status, code = _STATUS_FOR_REASON[route.reason]
         raise refuse(status, code, f"Call Me refused: {route.reason.value.replace('_', ' ')}")

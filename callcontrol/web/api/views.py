@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
@@ -179,7 +180,7 @@ def session_view(session: Session, dial_in: list[Did], live: LiveCounts | None) 
     }
 
 
-def leg_view(row: LegRow) -> dict[str, Any]:
+def leg_view(row: LegRow, cost: Decimal | None = None) -> dict[str, Any]:
     leg, details = row.leg, row.details
     return {
         "leg_id": leg.leg_id,
@@ -202,5 +203,5 @@ def leg_view(row: LegRow) -> dict[str, Any]:
         "end_detail": details.end_detail,
         "hangup_cause": leg.hangup_cause,
         "estimated": leg.estimated,
-        "cost": None,
+        "cost": None if cost is None else str(cost),
     }

@@ -1,0 +1,73 @@
+"""What the dashboard sees that no leg event carries: node links and running costs, once a second."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from callcontrol.logsetup import get_logger
+from callcontrol.service.billing import Billing
+from callcontrol.service.callcontrol import CallControl
+from callcontrol.service.live_hub import LiveHub
+from callcontrol.service.observers import publish_session
+
+log = get_logger(__name__)
+_PERIOD_S = 1.0
+
+
+class LivePublisher:
+    def __init__(self, hub: LiveHub, cc: CallControl, billing: Billing) -> None:
+        self.hub = hub
+        self.cc = cc
+        self.billing = billing
+        self._task: asyncio.Task[None] | None = None
+        self.lockouts = 0
+        cc.hooks.lockout.append(self._lockout)
+
+    def _lockout(self, _: str) -> None:
+        self.lockouts += 1
+        self.hub.publish("metric", "lockouts", {"value": self.lockouts})
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="live-publisher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.publish_once()
+            except Exception:  # the dashboard may miss a tick; calls must not notice
+                log.exception("live publish failed")
+            await asyncio.sleep(_PERIOD_S)
+
+    async def publish_once(self) -> None:
+        per_node: dict[str, int] = {}
+        for live in self.cc.registry.legs.values():
+            per_node[live.leg.node] = per_node.get(live.leg.node, 0) + 1
+        for name, link in self.cc.nodes.links.items():
+            self.hub.publish(
+                "node",
+                name,
+                {
+                    "name": name,
+                    "connected": link.connected,
+                    "detail": link.detail,
+                    "latency_ms": round(link.last_ping_ms, 1) if link.last_ping_ms else None,
+                    "live_channels": per_node.get(name, 0),
+                    "at_ms": time.time_ns() // 1_000_000,
+                },
+            )
+        costs = self.cc.registry.session_costs
+        sessions = {lv.leg.session_id for lv in self.cc.registry.legs.values() if lv.leg.session_id}
+        for session_id in sessions:
+            cost = str(await self.billing.live_cost(session_id))
+            if costs.get(session_id) != cost:
+                costs[session_id] = cost
+                publish_session(self.hub, self.cc, session_id)
