@@ -275,13 +275,13 @@ def test_inbound_answers_both_did_forms_and_calls_the_dialin_hook() -> None:
     steps = [s for s in dialplan_steps() if s.context == "cc-inbound"]
     assert {s.exten for s in steps} == {"_X.", "_+X."}
     agi = [s.args for s in steps if s.app == "AGI"]
-    assert agi == ["agi://${CC_AGI_HOST}/dialin"]
+    assert agi == ["agi://${CC_AGI_HOST}/dialin,${FILTER(${CC_NAME_CHARS},${CC_NODE})}"]
     assert any(s.app == "Answer" for s in steps)
 
 
 def test_callme_calls_the_callme_hook() -> None:
     agi = [s.args for s in dialplan_steps() if s.context == "cc-callme" and s.app == "AGI"]
-    assert agi == ["agi://${CC_AGI_HOST}/callme"]
+    assert agi == ["agi://${CC_AGI_HOST}/callme,${FILTER(${CC_NAME_CHARS},${CC_NODE})}"]
 
 
 def test_agi_failure_goes_to_an_unavailable_goodbye() -> None:

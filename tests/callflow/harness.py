@@ -21,6 +21,7 @@ from callcontrol.service.wiring import build_call_control
 from callcontrol.settings import (
     AgiSettings,
     CallSettings,
+    LockoutSettings,
     PbxNode,
     Secret,
     Settings,
@@ -123,7 +124,12 @@ async def seed_dids(database: Database, dids: list[Did]) -> None:
         )
 
 
-def stack_settings(sim_ports: list[int], agi_port: int, calls: CallSettings) -> Settings:
+def stack_settings(
+    sim_ports: list[int],
+    agi_port: int,
+    calls: CallSettings,
+    lockout: LockoutSettings | None = None,
+) -> Settings:
     nodes = tuple(
         PbxNode(
             name=f"pbx{i + 1}",
@@ -136,7 +142,12 @@ def stack_settings(sim_ports: list[int], agi_port: int, calls: CallSettings) -> 
         )
         for i, port in enumerate(sim_ports)
     )
-    return Settings(nodes=nodes, agi=AgiSettings(port=agi_port), calls=calls)
+    return Settings(
+        nodes=nodes,
+        agi=AgiSettings(port=agi_port),
+        calls=calls,
+        lockout=lockout or LockoutSettings(),
+    )
 
 
 @asynccontextmanager
@@ -146,6 +157,7 @@ async def running_stack(
     nodes: int = 1,
     time_scale: float = 1.0,
     hooks: Hooks | None = None,
+    lockout: LockoutSettings | None = None,
 ) -> AsyncIterator[Stack]:
     from callcontrol.settings import DatabaseSettings
 
@@ -163,12 +175,19 @@ async def running_stack(
         for i in range(nodes)
     ]
     for sim in sims:
-        sim.config.runtime = dataclasses.replace(sim.config.runtime, default_prompt_s=0.05)
+        sim.config.runtime = dataclasses.replace(
+            sim.config.runtime,
+            default_prompt_s=0.05,
+            globals_override={"CC_NODE": sim.config.name},
+        )
         await sim.start()
     database = Database(DatabaseSettings(url=Secret(db_url), pool_max=10, flush_interval=0.02))
     await database.start()
     settings = stack_settings(
-        [s.ami_port for s in sims], agi_port, calls or CallSettings(digit_timeout_ms=3000)
+        [s.ami_port for s in sims],
+        agi_port,
+        calls or CallSettings(digit_timeout_ms=3000),
+        lockout,
     )
     settings = dataclasses.replace(settings, database=database.settings)
     await seed_dids(database, [TOLL_DID, TOLLFREE_DID, TOLLFREE_DID_FR, TOLL_DID_DE])

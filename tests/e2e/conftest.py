@@ -39,7 +39,9 @@ class Service:
     base: str
     tokens: dict[str, str]
 
-    async def call(self, method: str, path: str, json: Any = None, role: str = "admin") -> tuple[int, Any]:
+    async def call(
+        self, method: str, path: str, json: Any = None, role: str = "admin"
+    ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"}
         async with self.client.request(method, self.base + path, json=json, headers=headers) as r:
             body = await r.json() if r.content_type == "application/json" else await r.text()
@@ -101,12 +103,21 @@ async def service_factory(db_url: str) -> AsyncIterator[Callable[..., Any]]:
         )
         sim.config.runtime.default_prompt_s = 0.05
         await sim.start()
-        settings = service_settings(db_url, sim, agi_port, calls or CallSettings(digit_timeout_ms=3000))
+        settings = service_settings(
+            db_url, sim, agi_port, calls or CallSettings(digit_timeout_ms=3000)
+        )
         try:
-            async with service_started(settings) as running, aiohttp.ClientSession(timeout=TIMEOUT) as client:
+            async with (
+                service_started(settings) as running,
+                aiohttp.ClientSession(timeout=TIMEOUT) as client,
+            ):
                 repo = TokenRepository(running.database)
-                tokens = {role.value: (await repo.create(role, f"e2e-{role.value}"))[1] for role in Role}
-                service = Service(running, sim, client, f"http://127.0.0.1:{running.http_port}", tokens)
+                tokens = {
+                    role.value: (await repo.create(role, f"e2e-{role.value}"))[1] for role in Role
+                }
+                service = Service(
+                    running, sim, client, f"http://127.0.0.1:{running.http_port}", tokens
+                )
                 await service.wait_for(lambda: service.cc.nodes.connected("pbx1"))
                 yield service
         finally:

@@ -15,7 +15,9 @@ CALLS = CallSettings(digit_timeout_ms=3000, prestart_idle_timeout=2)
 
 async def _session(svc: Service) -> dict:
     await svc.call("PUT", "/v1/accounts/acme", ACCOUNT, role="app")
-    await svc.call("PUT", "/v1/accounts/acme/advanced-audio", {"acting_user_id": "u-bill"}, role="app")
+    await svc.call(
+        "PUT", "/v1/accounts/acme/advanced-audio", {"acting_user_id": "u-bill"}, role="app"
+    )
     body = {"account_id": "acme", "organizer_id": "u-org", "title": "T",
             "starts_at": "2030-05-01T14:00:00.000Z", "tollfree_countries": ["US"]}  # fmt: skip
     status, session = await svc.call("POST", "/v1/sessions", body, role="app")
@@ -57,12 +59,20 @@ async def _until_all_rated(svc: Service, count: int) -> dict[str, tuple[str, Dec
 
 
 async def test_cancelled_never_started_bills_nothing(service_factory) -> None:  # type: ignore[no-untyped-def]
-    async with service_factory(CallSettings(digit_timeout_ms=3000, prestart_idle_timeout=600)) as svc:
+    async with service_factory(
+        CallSettings(digit_timeout_ms=3000, prestart_idle_timeout=600)
+    ) as svc:
         session = await _session(svc)
         for n in range(2):
             _dial(svc, _number(session, "toll_free"), session, n=n)
-        await svc.wait_for(lambda: sum(lv.leg.state.value == "waiting" for lv in svc.cc.registry.legs.values()) == 2)
-        status, _ = await svc.call("POST", f"/v1/sessions/{session['session_id']}/cancel", role="app")
+        await svc.wait_for(
+            lambda: (
+                sum(lv.leg.state.value == "waiting" for lv in svc.cc.registry.legs.values()) == 2
+            )
+        )
+        status, _ = await svc.call(
+            "POST", f"/v1/sessions/{session['session_id']}/cancel", role="app"
+        )
         assert status == 200
         await svc.wait_for(lambda: not svc.cc.registry.legs)
         lines = await _until_all_rated(svc, 2)
@@ -70,14 +80,24 @@ async def test_cancelled_never_started_bills_nothing(service_factory) -> None:  
     assert {rule for _, _, rule in lines.values()} == {"void_cancelled_never_started"}
 
 
-async def test_organizer_joined_never_started_bills_organizer_and_waiting_callers(service_factory) -> None:  # type: ignore[no-untyped-def]
-    async with service_factory(CallSettings(digit_timeout_ms=3000, prestart_idle_timeout=600)) as svc:
+async def test_organizer_joined_never_started_bills_organizer_and_waiting_callers(
+    service_factory,
+) -> None:  # type: ignore[no-untyped-def]
+    async with service_factory(
+        CallSettings(digit_timeout_ms=3000, prestart_idle_timeout=600)
+    ) as svc:
         session = await _session(svc)
         _dial(svc, _number(session, "toll_free"), session, pin=session["organizer_pin"], n=1)
         _dial(svc, _number(session, "toll_free"), session, n=2)
         _dial(svc, _number(session, "toll"), session, n=3)
-        await svc.wait_for(lambda: sum(lv.leg.state.value == "waiting" for lv in svc.cc.registry.legs.values()) == 3)
-        status, _ = await svc.call("POST", f"/v1/sessions/{session['session_id']}/cancel", role="app")
+        await svc.wait_for(
+            lambda: (
+                sum(lv.leg.state.value == "waiting" for lv in svc.cc.registry.legs.values()) == 3
+            )
+        )
+        status, _ = await svc.call(
+            "POST", f"/v1/sessions/{session['session_id']}/cancel", role="app"
+        )
         assert status == 200
         await svc.wait_for(lambda: not svc.cc.registry.legs)
         lines = await _until_all_rated(svc, 3)
@@ -89,7 +109,9 @@ async def test_organizer_joined_never_started_bills_organizer_and_waiting_caller
     assert by_kind["toll"] == [(Decimal(0), "toll_not_billed")]
 
 
-async def test_started_session_bills_tollfree_and_callme_not_toll_and_idle_drops_to_the_drop(service_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_started_session_bills_tollfree_and_callme_not_toll_and_idle_drops_to_the_drop(
+    service_factory,
+) -> None:  # type: ignore[no-untyped-def]
     async with service_factory(CALLS) as svc:
         session = await _session(svc)
         sid = session["session_id"]
@@ -99,7 +121,14 @@ async def test_started_session_bills_tollfree_and_callme_not_toll_and_idle_drops
         assert (await svc.call("POST", f"/v1/sessions/{sid}/start", role="app"))[0] == 200
         toll = _dial(svc, _number(session, "toll"), session, stay_ms=1500, n=1)
         tollfree = _dial(svc, _number(session, "toll_free"), session, stay_ms=1500, n=2)
-        svc.sim.add_callee("+493012345671", kind="answer", ring_s=0.2, digits="1", digits_after_s=0.1, hangup_after_s=1.5)
+        svc.sim.add_callee(
+            "+493012345671",
+            kind="answer",
+            ring_s=0.2,
+            digits="1",
+            digits_after_s=0.1,
+            hangup_after_s=1.5,
+        )
         body = {"phone": "+493012345671", "name": "Bo", "role": "attendee"}
         assert (await svc.call("POST", f"/v1/sessions/{sid}/callme", body, role="app"))[0] == 202
         await toll.ended.wait()

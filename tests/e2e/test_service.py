@@ -12,7 +12,9 @@ CALLEE = "+493012345670"
 async def _account_and_session(svc: Service, tollfree: list[str] | None = None) -> dict:
     status, _ = await svc.call("PUT", "/v1/accounts/acme", ACCOUNT, role="app")
     assert status in (200, 201)
-    status, _ = await svc.call("PUT", "/v1/accounts/acme/advanced-audio", {"acting_user_id": "u-bill"}, role="app")
+    status, _ = await svc.call(
+        "PUT", "/v1/accounts/acme/advanced-audio", {"acting_user_id": "u-bill"}, role="app"
+    )
     assert status == 200
     body = {
         "account_id": "acme",
@@ -27,14 +29,20 @@ async def _account_and_session(svc: Service, tollfree: list[str] | None = None) 
 
 
 def _dial(svc: Service, did: str, code: str, stay_ms: int = 60_000, caller: str = "+14155550150"):  # type: ignore[no-untyped-def]
-    return svc.sim.place_call(did, caller, script=[Digits(f"{code}#"), Digits("#"), WaitMs(stay_ms), Hangup()])
+    return svc.sim.place_call(
+        did, caller, script=[Digits(f"{code}#"), Digits("#"), WaitMs(stay_ms), Hangup()]
+    )
 
 
-async def test_start_over_http_moves_the_waiting_caller_and_controls_reach_the_pbx(service_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_start_over_http_moves_the_waiting_caller_and_controls_reach_the_pbx(
+    service_factory,
+) -> None:  # type: ignore[no-untyped-def]
     async with service_factory() as svc:
         session = await _account_and_session(svc)
         sid = session["session_id"]
-        toll = next(n["e164"] for n in session["dial_in"] if n["kind"] == "toll" and n["country"] == "US")
+        toll = next(
+            n["e164"] for n in session["dial_in"] if n["kind"] == "toll" and n["country"] == "US"
+        )
         caller = _dial(svc, toll, session["access_code"])
 
         async def waiting() -> list:
@@ -74,7 +82,9 @@ async def test_call_me_over_http_is_placed_once_and_billed(service_factory) -> N
         session = await _account_and_session(svc)
         sid = session["session_id"]
         assert (await svc.call("POST", f"/v1/sessions/{sid}/start", role="app"))[0] == 200
-        svc.sim.add_callee(CALLEE, kind="answer", ring_s=0.2, digits="1", digits_after_s=0.1, hangup_after_s=2.5)
+        svc.sim.add_callee(
+            CALLEE, kind="answer", ring_s=0.2, digits="1", digits_after_s=0.1, hangup_after_s=2.5
+        )
         body = {"phone": CALLEE, "name": "Ada", "role": "attendee"}
         status, placed = await svc.call("POST", f"/v1/sessions/{sid}/callme", body, role="app")
         assert status == 202, placed
@@ -87,7 +97,11 @@ async def test_call_me_over_http_is_placed_once_and_billed(service_factory) -> N
         leg = await svc.wait_for_async(ended, timeout=20)
         originated = [e for e in svc.sim.channels() if e.get("Uniqueid") == leg_id]
         assert originated == []  # gone after the hang-up
-        status, usage = await svc.call("GET", "/v1/accounts/acme/usage?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", role="app")
+        status, usage = await svc.call(
+            "GET",
+            "/v1/accounts/acme/usage?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z",
+            role="app",
+        )
         assert status == 200, usage
     assert leg["joined_at"] is not None
     assert leg["end_reason"] == "caller_hangup"

@@ -71,7 +71,7 @@ class Channel:
 @pytest.mark.parametrize("did", ["18005551234", "+18005551234"])
 def test_inbound_reaches_the_dialin_agi(plan: Dialplan, did: str) -> None:
     chan = Channel(plan, "cc-inbound", did)
-    assert chan.run_until_blocking() == ("AGI", ["agi://127.0.0.1:4573/dialin"])
+    assert chan.run_until_blocking() == ("AGI", ["agi://127.0.0.1:4573/dialin", "pbx1"])
     assert chan.exten == "18005551234"
 
 
@@ -103,7 +103,7 @@ def test_route_after_agi(plan: Dialplan, route: str, expected: tuple[str, list[s
 
 def test_agi_failure_says_no_service(plan: Dialplan) -> None:
     chan = Channel(plan, "cc-callme", "s", CC_LEG_ID="leg-1")
-    assert chan.run_until_blocking() == ("AGI", ["agi://127.0.0.1:4573/callme"])
+    assert chan.run_until_blocking() == ("AGI", ["agi://127.0.0.1:4573/callme", "pbx1"])
     chan.vars["AGISTATUS"] = "FAILURE"
     chan.priority += 1
     assert chan.run_until_blocking() == ("Playback", ["ss-noservice"])

@@ -1,0 +1,117 @@
+"""Conference behaviour seen through call control: keypad mute, join muted, lockout, nodes."""
+
+from callcontrol.domain.legs import EndReason, LegRole, LegState
+from callcontrol.domain.sessions import AudioOptions, SessionState
+from callcontrol.service.ports import CallMeRequest
+from callcontrol.settings import CallSettings, LockoutSettings
+from callcontrol.sim.callers import Digits, Hangup, Keypad, WaitMs
+from tests.callflow.harness import TOLL_DID, running_stack
+
+
+async def test_keypad_star6_mute_is_seen_on_the_leg(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        script = [
+            Digits("123456789#"),
+            Digits("#"),
+            WaitMs(500),
+            Keypad("*6"),
+            WaitMs(60_000),
+            Hangup(),
+        ]
+        stack.sim.place_call(TOLL_DID.e164, "+14155550130", script=script)
+        await stack.wait_for(lambda: any(lv.leg.muted for lv in stack.cc.registry.legs.values()))
+        [live] = stack.cc.registry.legs.values()
+        assert live.leg.state is LegState.IN_CONFERENCE
+        [channel] = [c for c in stack.sim.channels() if c["Conference"]]
+        assert channel["Muted"] is True
+
+
+async def test_attendees_join_muted_when_the_session_says_so(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED, audio=AudioOptions(join_muted=True))
+        stack.sim.place_call(
+            TOLL_DID.e164,
+            "+14155550131",
+            script=[Digits("123456789#"), Digits("#"), WaitMs(60_000), Hangup()],
+        )
+        stack.sim.place_call(
+            TOLL_DID.e164,
+            "+14155550132",
+            script=[Digits("123456789#"), Digits("4321#"), WaitMs(60_000), Hangup()],
+        )
+        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        by_role = {lv.leg.role: lv.leg.muted for lv in stack.cc.registry.legs.values()}
+    assert by_role == {LegRole.ATTENDEE: True, LegRole.ORGANIZER: False}
+
+
+async def test_mute_all_spares_the_organizer(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        for caller, pin in (("+14155550133", ""), ("+14155550134", "4321")):
+            stack.sim.place_call(
+                TOLL_DID.e164,
+                caller,
+                script=[Digits("123456789#"), Digits(f"{pin}#"), WaitMs(60_000), Hangup()],
+            )
+        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        await stack.cc.set_all_muted("s1", True)
+        await stack.wait_for(lambda: any(lv.leg.muted for lv in stack.cc.registry.legs.values()))
+        by_role = {lv.leg.role: lv.leg.muted for lv in stack.cc.registry.legs.values()}
+    assert by_role == {LegRole.ATTENDEE: True, LegRole.ORGANIZER: False}
+
+
+async def test_repeated_wrong_codes_lock_the_caller_out(db_url: str) -> None:
+    calls = CallSettings(digit_timeout_ms=3000, access_code_attempts=3)
+    lockout = LockoutSettings(max_failures=4, window_s=600, lockout_s=600, did_delay_step_ms=0)
+    async with running_stack(db_url, calls=calls, lockout=lockout) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        wrong = [Digits("111111#"), Digits("222222#"), Digits("333333#"), WaitMs(5000), Hangup()]
+        first = stack.sim.place_call(TOLL_DID.e164, "+14155550140", script=wrong)
+        await first.ended.wait()
+        # Second call: one more failure reaches the threshold and locks the number...
+        second = stack.sim.place_call(TOLL_DID.e164, "+14155550140", script=wrong)
+        await second.ended.wait()
+        # ...so even the right code is refused now.
+        right = [Digits("123456789#"), Digits("#"), WaitMs(5000), Hangup()]
+        third = stack.sim.place_call(TOLL_DID.e164, "+14155550140", script=right)
+        await third.ended.wait()
+        await stack.wait_for(lambda: not stack.cc.registry.legs)
+        rows = await stack.leg_rows()
+    details = [r.details.end_detail for r in rows]
+    assert details == ["wrong_access_code", "caller_locked_out", "caller_locked_out"]
+    assert all(r.leg.end_reason is EndReason.REJECTED for r in rows)
+
+
+async def test_two_nodes_call_me_goes_to_the_sessions_node(db_url: str) -> None:
+    calls = CallSettings(digit_timeout_ms=3000, callme_confirm_timeout_ms=2000)
+    async with running_stack(db_url, calls=calls, nodes=2) as stack:
+        await stack.add_account()
+        session = await stack.add_session(state=SessionState.STARTED)
+        second = stack.sims[1]
+        # The first caller lands on the second node: the session's conference lives there.
+        second.place_call(
+            TOLL_DID.e164,
+            "+14155550150",
+            script=[Digits("123456789#"), Digits("#"), WaitMs(60_000), Hangup()],
+        )
+        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
+        assert stack.cc.registry.session_nodes["s1"] == "pbx2"
+        callee = "+4930123456700"
+        second.add_callee(callee, kind="answer", ring_s=0.2, digits="1", digits_after_s=0.1)
+        leg = await stack.cc.request_callme(
+            CallMeRequest(session, callee, "DE", "Eve", LegRole.ATTENDEE)
+        )
+        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        assert leg.node == "pbx2"
+        assert [c["Conference"] for c in stack.sims[0].channels()] == []
+        members = [m for c in second.conferences() for m in c["Members"]]
+        assert len(members) == 2
+        # Both nodes are reported ready.
+        probes = stack.cc.nodes.probes()
+        assert set(probes) == {"node:pbx1", "node:pbx2"}
+        assert all([(await p())[0] for p in probes.values()])
