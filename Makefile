@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench-ami bench clean
+.PHONY: install demo test lint format bench-ami bench-rating bench-live bench-sim bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/callcontrol demo
 
 test: $(STAMP)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --cov=callcontrol/domain --cov-branch --cov-report=term --cov-fail-under=90
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -33,6 +33,17 @@ format: $(STAMP)
 
 bench-ami: $(STAMP)
 	$(PY) -m benchmarks.bench_ami
+
+bench-rating: $(STAMP)
+	$(PY) -m benchmarks.bench_rating
+
+bench-live: $(STAMP)
+	$(PY) -m benchmarks.bench_live
+
+bench-sim: $(STAMP)
+	$(PY) -m benchmarks.bench_sim
+
+bench: bench-ami bench-rating bench-live bench-sim
 
 clean:
 	rm -rf $(VENV) .callcontrol build *.egg-info

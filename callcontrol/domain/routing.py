@@ -2,7 +2,7 @@
 
 ``route_dialin`` / ``route_callme`` decide conference, waiting or reject with a stable
 reason code; the shell turns that into CC_ROUTE (``reject`` -> ``goodbye``). The profile
-functions return the names defined in dialplan/confbridge.conf (docs/contract-draft.md).
+functions return the names defined in dialplan/confbridge.conf (docs/asterisk.md).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ requests, waiting callers and session starts, so every feature shows within a mi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
+import time
 from collections.abc import Awaitable, Callable
 
 from callcontrol.domain.legs import LegRole
@@ -19,6 +19,7 @@ from callcontrol.sim.node import SimNode
 from callcontrol.store.database import Database
 from callcontrol.store.dids import DidRepository
 from callcontrol.store.sessions import SessionRepository
+from callcontrol.tasks import OwnedTask
 
 log = get_logger("demo")
 
@@ -41,18 +42,10 @@ class DemoTraffic:
         self.sessions = SessionRepository(database)
         self.dids = DidRepository(database)
         self.rng = rng
-        self._task: asyncio.Task[None] | None = None
+        self._task = OwnedTask("demo-traffic", self._run)
+        self.start = self._task.start
+        self.stop = self._task.stop
         self._n = 0
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="demo-traffic")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         actions: list[tuple[int, Callable[[], Awaitable[None]]]] = [
@@ -184,6 +177,4 @@ class DemoTraffic:
 
 
 def _now_ms() -> int:
-    import time
-
     return time.time_ns() // 1_000_000

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from callcontrol.logsetup import get_logger
+from callcontrol.tasks import OwnedTask
 
 log = get_logger(__name__)
 
@@ -27,7 +28,9 @@ class IdleDropTimer:
         self._heap: list[tuple[int, str]] = []
         self._deadline: dict[str, int] = {}
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = OwnedTask("idle-drop-timer", self._run)
+        self.start = self._task.start
+        self.stop = self._task.stop
 
     def schedule(self, leg_id: str, deadline_ms: int) -> None:
         if self._deadline.get(leg_id) == deadline_ms:
@@ -42,16 +45,6 @@ class IdleDropTimer:
 
     def pending(self) -> int:
         return len(self._deadline)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="idle-drop-timer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         while True:

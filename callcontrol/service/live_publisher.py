@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
 from callcontrol.logsetup import get_logger
@@ -11,6 +10,7 @@ from callcontrol.service.billing import Billing
 from callcontrol.service.callcontrol import CallControl
 from callcontrol.service.live_hub import LiveHub
 from callcontrol.service.observers import publish_session
+from callcontrol.tasks import OwnedTask
 
 log = get_logger(__name__)
 _PERIOD_S = 1.0
@@ -21,23 +21,15 @@ class LivePublisher:
         self.hub = hub
         self.cc = cc
         self.billing = billing
-        self._task: asyncio.Task[None] | None = None
+        self._task = OwnedTask("live-publisher", self._run)
+        self.start = self._task.start
+        self.stop = self._task.stop
         self.lockouts = 0
         cc.hooks.lockout.append(self._lockout)
 
     def _lockout(self, _: str) -> None:
         self.lockouts += 1
         self.hub.publish("metric", "lockouts", {"value": self.lockouts})
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="live-publisher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -252,9 +252,9 @@ def test_asterisklint_reports_nothing_on_the_dialplan(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------ dialplan contract
-def test_every_context_of_the_contract_draft_exists() -> None:
-    draft = (DOCS / "contract-draft.md").read_text(encoding="utf-8")
-    wanted = set(re.findall(r"\[(cc-[a-z-]+)\]", draft))
+def test_every_context_of_the_contract_exists() -> None:
+    doc = (DOCS / "asterisk.md").read_text(encoding="utf-8")
+    wanted = set(re.findall(r"\[(cc-[a-z-]+)\]", doc))
     assert wanted >= {"cc-inbound", "cc-callme", "cc-waiting", "cc-conference", "cc-goodbye"}
     assert wanted <= contexts()
 
