@@ -21,6 +21,7 @@ log = get_logger(__name__)
 _RESULT = re.compile(r"^200 result=(-?\d*)(?: \((.*)\))?(?: endpos=\d+)?\s*$")
 _MAX_LINE = 8192
 _HEADER_LIMIT = 200
+_BACKLOG = 1024
 
 
 class AgiError(Exception):
@@ -29,6 +30,10 @@ class AgiError(Exception):
 
 class AgiHangup(AgiError):
     """The channel hung up; no further command can run on it."""
+
+
+class AgiCommandFailed(AgiError):
+    """Asterisk answered -1 with the channel still up: e.g. a prompt file is missing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +119,11 @@ class AgiCall:
                 raise AgiError(f"unexpected AGI reply {text!r} to {line!r}")
             reply = AgiReply(result=match[1], data=match[2])
             if reply.result == "-1":
-                self.hung_up = True
-                raise AgiHangup(f"{line!r} failed: channel gone")
+                # Asterisk says -1 both when the caller hung up (then it also sent HANGUP)
+                # and when the command failed on a live channel (a missing sound file).
+                if self.hung_up:
+                    raise AgiHangup(f"{line!r} failed: channel gone")
+                raise AgiCommandFailed(f"{line!r} failed on a live channel")
             return reply
 
     async def answer(self) -> None:
@@ -175,7 +183,11 @@ class AgiServer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self, host: str, port: int) -> int:
-        self._server = await asyncio.start_server(self._accept, host, port, limit=_MAX_LINE)
+        # A large backlog: a burst of calls must not meet refused connections (Asterisk
+        # retries a refused FastAGI connect only after a second or more).
+        self._server = await asyncio.start_server(
+            self._accept, host, port, limit=_MAX_LINE, backlog=_BACKLOG
+        )
         bound_port: int = self._server.sockets[0].getsockname()[1]
         log.info("fastagi listening", host=host, port=bound_port)
         return bound_port
@@ -186,6 +198,9 @@ class AgiServer:
             self._tasks.add(task)
         try:
             await self._serve(reader, writer)
+        except asyncio.CancelledError:
+            # Shutting down: this connection's task ends here, quietly.
+            log.info("fastagi session cancelled at shutdown")
         finally:
             if task is not None:
                 self._tasks.discard(task)
@@ -212,7 +227,8 @@ class AgiServer:
             except AgiHangup:
                 log.info("caller hung up during IVR", script=call.script)
             except (AgiError, TimeoutError, ConnectionError) as exc:
-                log.warning("fastagi session failed", script=call.script, error=str(exc))
+                error = str(exc) or type(exc).__name__
+                log.warning("fastagi session failed", script=call.script, error=error)
 
     async def stop(self) -> None:
         if self._server is not None:

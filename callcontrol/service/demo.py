@@ -76,6 +76,7 @@ async def _demo(http_port: int, data_dir: Path) -> None:
             dialplan=str(REPO / "dialplan" / "extensions.conf"),
             confbridge=str(REPO / "dialplan" / "confbridge.conf"),
             agi_host=f"127.0.0.1:{agi_port}",
+            manager_conf=str(REPO / "config" / "asterisk" / "manager.conf"),
         )
     )
     sim.config.runtime.default_prompt_s = 1.5

@@ -16,10 +16,11 @@ from decimal import Decimal
 from callcontrol.domain import legs as L
 from callcontrol.domain import lockout
 from callcontrol.domain import routing as R
+from callcontrol.domain.accounts import Account
 from callcontrol.domain.numbers import Did, NumberKind, is_e164
 from callcontrol.domain.sessions import Session, SessionEvent
 from callcontrol.logsetup import bound, get_logger
-from callcontrol.pbx.agi_server import AgiCall
+from callcontrol.pbx.agi_server import AgiCall, AgiCommandFailed
 from callcontrol.service.live import LiveLeg, LiveRegistry
 from callcontrol.settings import CallSettings, LockoutSettings
 
@@ -68,7 +69,7 @@ class IvrPorts:
     did: Callable[[str], Awaitable[Did | None]]
     session_by_code: Callable[[str], Awaitable[Session | None]]
     session: Callable[[str], Awaitable[Session | None]]
-    account: Callable[[str], Awaitable[object | None]]
+    account: Callable[[str], Awaitable[Account | None]]
     spent: Callable[[str], Awaitable[Decimal]]
     session_event: Callable[[Session, SessionEvent], Awaitable[Session]]
     place_session: Callable[[Session, str], Awaitable[None]]
@@ -100,6 +101,25 @@ class Ivr:
     # -- dial-in -------------------------------------------------------------------------------
     async def dialin(self, call: AgiCall) -> None:
         node = self.ports.node_of(call)
+        live: LiveLeg | None = None
+        try:
+            live = await self._dialin(call, node)
+        except AgiCommandFailed as exc:
+            await self._ivr_failed(call, live or self._find(node, call), exc)
+
+    def _find(self, node: str, call: AgiCall) -> LiveLeg | None:
+        return self.registry.by_channel(node, call.uniqueid)
+
+    async def _ivr_failed(self, call: AgiCall, live: LiveLeg | None, exc: AgiCommandFailed) -> None:
+        """A prompt could not play (missing file, bad name): refuse cleanly, say why."""
+        log.error("IVR command failed; caller refused", error=str(exc))
+        if live is not None:
+            live.requested_end = L.EndReason.FAILED
+            self.registry.update(live, end_detail="ivr_failed")
+        await call.set_variable("CC_PROMPT", "ss-noservice")
+        await call.set_variable("CC_ROUTE", "goodbye")
+
+    async def _dialin(self, call: AgiCall, node: str) -> LiveLeg:
         did_e164 = e164_of(call.extension)
         did = await self.ports.did(did_e164) if did_e164 else None
         live = self._new_leg(call, node, did)
@@ -107,26 +127,27 @@ class Ivr:
             await call.set_variable("CC_LEG_ID", live.leg.leg_id)
             if did is None:
                 await self._reject(call, live, "unknown_did", "ss-noservice")
-                return
+                return live
             caller = live.leg.caller_e164
             if caller and lockout.is_locked(self.lockouts, lockout.caller_key(caller), now_ms()):
                 await self._reject(call, live, "caller_locked_out", "vm-goodbye")
-                return
+                return live
             delay_ms = lockout.delay_ms_for(self.lockouts, did.e164, now_ms(), self.policy)
             if delay_ms:
                 await asyncio.sleep(delay_ms / 1000)  # slows a DID under a code-guessing attack
             session = await self._ask_access_code(call, live, did)
             if session is None:
-                return
+                return live
             pin = await call.get_data(PROMPT_PIN, self.calls.digit_timeout_ms, MAX_PIN_DIGITS)
             started = time.perf_counter()
             as_organizer = bool(pin) and pin == session.organizer_pin
             role = L.LegRole.ORGANIZER if as_organizer else L.LegRole.ATTENDEE
             participant = pin if pin and not as_organizer else None
             account = await self.ports.account(session.account_id)
-            spent = await self.ports.spent(session.account_id)
-            route = R.route_dialin(did, session, account, as_organizer, spent)  # type: ignore[arg-type]
+            spent = await self._spent(account)
+            route = R.route_dialin(did, session, account, as_organizer, spent)
             await self._route(call, live, session, route, role, participant, started)
+        return live
 
     def _new_leg(self, call: AgiCall, node: str, did: Did | None) -> LiveLeg:
         seen = self.registry.channels.get((node, call.uniqueid))
@@ -185,6 +206,12 @@ class Ivr:
 
     # -- Call Me -------------------------------------------------------------------------------
     async def callme(self, call: AgiCall) -> None:
+        try:
+            await self._callme(call)
+        except AgiCommandFailed as exc:
+            await self._ivr_failed(call, self._find(self.ports.node_of(call), call), exc)
+
+    async def _callme(self, call: AgiCall) -> None:
         node = self.ports.node_of(call)
         live = self.registry.by_channel(node, call.uniqueid)
         if live is None:
@@ -204,13 +231,19 @@ class Ivr:
             started = time.perf_counter()
             session = await self.ports.session(live.leg.session_id)
             account = await self.ports.account(session.account_id) if session else None
-            spent = await self.ports.spent(session.account_id) if session else Decimal(0)
+            spent = await self._spent(account)
             as_organizer = live.leg.role is L.LegRole.ORGANIZER
-            route = R.route_callme(session, account, as_organizer, spent)  # type: ignore[arg-type]
+            route = R.route_callme(session, account, as_organizer, spent)
             if session is None:
                 await self._reject(call, live, "session_gone", "vm-goodbye")
                 return
             await self._route(call, live, session, route, live.leg.role, None, started)
+
+    async def _spent(self, account: Account | None) -> Decimal:
+        """What the account spent this month; only asked when a spend limit could refuse."""
+        if account is None or account.spend_limit is None:
+            return Decimal(0)
+        return await self.ports.spent(account.account_id)
 
     # -- routing -------------------------------------------------------------------------------
     async def _route(

@@ -25,6 +25,7 @@ class LivePublisher:
         self.start = self._task.start
         self.stop = self._task.stop
         self.lockouts = 0
+        self._shown_locks: dict[str, bool] = {}  # session -> locked, as last published here
         cc.hooks.lockout.append(self._lockout)
 
     def _lockout(self, _: str) -> None:
@@ -57,9 +58,15 @@ class LivePublisher:
                 },
             )
         costs = self.cc.registry.session_costs
+        locked = self.cc.registry.locked_sessions
         sessions = {lv.leg.session_id for lv in self.cc.registry.legs.values() if lv.leg.session_id}
         for session_id in sessions:
             cost = str(await self.billing.live_cost(session_id))
-            if costs.get(session_id) != cost:
+            is_locked = session_id in locked
+            # A lock changes no leg (ConfBridge sends no event): it shows within a round.
+            if costs.get(session_id) != cost or self._shown_locks.get(session_id) != is_locked:
                 costs[session_id] = cost
+                self._shown_locks[session_id] = is_locked
                 publish_session(self.hub, self.cc, session_id)
+        for session_id in set(self._shown_locks) - sessions:
+            del self._shown_locks[session_id]  # no live leg left: nothing to show

@@ -7,8 +7,11 @@ the event consumer never waits on them.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from typing import Any
+
+import phonenumbers
 
 from callcontrol import metrics
 from callcontrol.domain import legs as L
@@ -34,6 +37,18 @@ FAILED_REASONS = frozenset(
 _ENDED_VISIBLE_S = 60.0  # an ended leg stays on the dashboard this long
 
 
+@functools.lru_cache(maxsize=4096)
+def caller_country(e164: str | None) -> str | None:
+    """The ISO country of a caller's number (the leg's own country is its line's)."""
+    if not e164:
+        return None
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    except phonenumbers.NumberParseException:
+        return None
+    return region if region and region != "ZZ" else None
+
+
 def leg_view(live: LiveLeg) -> dict[str, Any]:
     """A leg as the webhooks and the dashboard show it (caller number masked)."""
     leg = live.leg
@@ -46,6 +61,7 @@ def leg_view(live: LiveLeg) -> dict[str, Any]:
         "state": leg.state.value,
         "country": leg.country,
         "masked_number": L.masked_number(leg.caller_e164) if leg.caller_e164 else None,
+        "caller_country": caller_country(leg.caller_e164),
         "created_at_ms": leg.created_at_ms,
         "answered_at_ms": leg.answered_at_ms,
         "waiting_at_ms": leg.waiting_at_ms,
@@ -162,12 +178,23 @@ def hub_hooks(hooks: Hooks, hub: LiveHub, cc: CallControl) -> None:
         if leg.session_id is not None:
             publish_session(hub, cc, leg.session_id)
 
+    def session_changed(session: Session) -> None:
+        # A start or an end with no leg changing after it would leave the page's state stale;
+        # this hook runs before the registry holds the new session, so it is passed along.
+        publish_session(hub, cc, session.session_id, session)
+        if session.is_terminal:
+            loop.call_later(_ENDED_VISIBLE_S, hub.publish, "session", session.session_id, None)
+
     hooks.leg_changed.append(changed)
+    hooks.session_changed.append(session_changed)
 
 
-def publish_session(hub: LiveHub, cc: CallControl, session_id: str) -> None:
-    session = cc.registry.sessions.get(session_id)
-    legs = list(cc.registry.of_session(session_id))
+def publish_session(
+    hub: LiveHub, cc: CallControl, session_id: str, session: Session | None = None
+) -> None:
+    session = session or cc.registry.sessions.get(session_id)
+    # A leg that just ended is still in the registry while its hooks run: not live any more.
+    legs = [lv for lv in cc.registry.of_session(session_id) if lv.leg.state is not L.LegState.ENDED]
     states = Counter(lv.leg.state for lv in legs)
     waiting = [lv for lv in legs if lv.leg.state is L.LegState.WAITING]
     deadlines = [lv.details.idle_deadline_ms for lv in waiting if lv.details.idle_deadline_ms]

@@ -111,10 +111,15 @@ class LegTracker:
 
     # -- waiting room and conference -------------------------------------------------------------
     def _moh_started(self, e: ev.MusicOnHoldStarted) -> None:
-        live = self.registry.by_channel(e.node, e.uniqueid)
+        self._wait(e.node, e.uniqueid, e.at_ms)
+
+    def _wait(self, node: str, uniqueid: str, at_ms: int) -> None:
+        """The caller entered the waiting room: when the IVR routed it there (CC_ROUTE) or,
+        failing that event, when its hold music started."""
+        live = self.registry.by_channel(node, uniqueid)
         if live is None or live.leg.state is not L.LegState.ANSWERED:
             return
-        leg = L.enter_waiting(live.leg, e.at_ms)
+        leg = L.enter_waiting(live.leg, at_ms)
         session = self.registry.sessions.get(leg.session_id or "")
         deadline = (
             idle_drop_deadline_ms(leg, session, self.idle_timeout_s)
@@ -178,6 +183,16 @@ class LegTracker:
             self.end(live, e.at_ms, reason, None)
 
     def _variable_set(self, e: ev.VariableSet) -> None:
+        if e.name == "CC_ROUTE" and e.value == "waiting":
+            self._wait(e.node, e.uniqueid, e.at_ms)
+            return
+        if e.name == "CC_END_REASON":
+            # The dialplan's own backstop ended the wait (e.g. hold music failed to start).
+            live = self.registry.by_channel(e.node, e.uniqueid)
+            if live is not None and live.requested_end is None:
+                live.requested_end = L.EndReason.IDLE_DROP
+                self.registry.update(live, end_detail=f"dialplan:{e.value}")
+            return
         # The IVR binds legs itself; this catches a leg whose binding we lost (restart).
         if e.name != "CC_LEG_ID" or self.registry.by_channel(e.node, e.uniqueid) is not None:
             return

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from callcontrol.sim.ami_wire import BANNER, FrameReader, Headers, Message, ProtocolError, encode
 from callcontrol.sim.clock import SimClock
+from callcontrol.sim.event_filter import EventFilter
 from callcontrol.sim.events import EventBus
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 AUTH_TIMEOUT_S = 30.0  # manager.conf authtimeout
 AUTH_FAILURE_DELAY_S = 1.0
 MAX_BUFFERED_BYTES = 32 * 1024 * 1024
+EVENT_BATCH_S = 0.002
 
 # Returns the frames to write (response first), or None for an unknown action.
 Handler = Callable[["Session", Message], Awaitable[list[Headers] | None]]
@@ -53,20 +55,43 @@ class Session:
     events_on: bool = True
     username: str = ""
     login_time: float = field(default_factory=time.time)
+    # Frames are written together, at most EVENT_BATCH_S after the first of them (and
+    # at once after an action's answer): a system call per event would cost more than
+    # building the event.
+    pending: list[bytes] = field(default_factory=list)
+    _timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
     def send(self, frame: bytes) -> None:
         if self.writer.is_closing():
             return
-        transport = self.writer.transport
-        if transport.get_write_buffer_size() > MAX_BUFFERED_BYTES:
+        self.pending.append(frame)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(EVENT_BATCH_S, self.flush)
+
+    def send_headers(self, headers: Headers) -> None:
+        self.send(encode(headers))
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self.pending:
+            return
+        data = b"".join(self.pending)
+        self.pending.clear()
+        if self.writer.is_closing():
+            return
+        if self.writer.transport.get_write_buffer_size() > MAX_BUFFERED_BYTES:
             # A client that stops reading is dropped instead of stalling the node.
             log.warning("AMI session %s: client too slow, closing", self.session_id)
             self.writer.close()
             return
-        self.writer.write(frame)
+        self.writer.write(data)
 
-    def send_headers(self, headers: Headers) -> None:
-        self.send(encode(headers))
+    def close(self) -> None:
+        """Close after writing what was already sent."""
+        self.flush()
+        self.writer.close()
 
 
 class AmiServer:
@@ -97,6 +122,8 @@ class AmiServer:
         self._conn_tasks: set[asyncio.Task[None]] = set()
         self._seq = 0
         self._unsubscribe: Callable[[], None] | None = None
+        # manager.conf's eventfilter of the user, when the node was given one.
+        self.event_filter: EventFilter | None = None
         self.attach()
 
     def attach(self) -> None:
@@ -126,6 +153,8 @@ class AmiServer:
     # -- events ---------------------------------------------------------------------------
 
     def _on_event(self, name: str, headers: Headers, frame: bytes) -> None:
+        if self.event_filter is not None and not self.event_filter.allows(name, headers):
+            return
         if self.event_delay_s > 0:
             asyncio.get_running_loop().call_later(self.event_delay_s, self._fan_out, frame)
         else:
@@ -144,7 +173,7 @@ class AmiServer:
 
     def drop_connections(self) -> None:
         for session in list(self.sessions):
-            session.writer.close()
+            session.close()
 
     # -- connections ----------------------------------------------------------------------
 
@@ -166,7 +195,7 @@ class AmiServer:
             log.debug("AMI session %s cancelled by shutdown", session.session_id)
         finally:
             self.sessions.discard(session)
-            writer.close()
+            session.close()
             if task is not None:
                 self._conn_tasks.discard(task)
 
@@ -184,7 +213,9 @@ class AmiServer:
             if not data:
                 return
             for msg in frames.feed(data):
-                if not await self._dispatch(session, msg):
+                keep = await self._dispatch(session, msg)
+                session.flush()  # the answer goes out now, after the events before it
+                if not keep:
                     await session.writer.drain()
                     return
 

@@ -19,9 +19,9 @@ Headers = list[tuple[str, str]]
 
 def encode(headers: Iterable[tuple[str, str]]) -> bytes:
     """Serialise one message (response or event) exactly as Asterisk writes it."""
-    parts = [f"{key}: {value}\r\n" for key, value in headers]
-    parts.append("\r\n")
-    return "".join(parts).encode("utf-8")
+    # Joined in C (an event is written ~20,000 times a second at scale).
+    text = "\r\n".join(map(": ".join, headers))
+    return (text + "\r\n\r\n" if text else "\r\n").encode("utf-8")
 
 
 @dataclass

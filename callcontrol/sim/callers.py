@@ -119,7 +119,8 @@ class Caller:
 
     async def _wait_prompt(self, rt: Runtime, ch: Channel) -> None:
         try:
-            await asyncio.wait_for(ch.listening.wait(), rt.clock.real(PROMPT_WAIT_LIMIT_S))
+            async with asyncio.timeout(rt.clock.real(PROMPT_WAIT_LIMIT_S)):
+                await ch.listening.wait()
         except TimeoutError:
             log.info(
                 "caller on %s: no prompt after %.0f s; typing anyway", ch.name, PROMPT_WAIT_LIMIT_S
@@ -143,12 +144,15 @@ class Caller:
 
     def pbx_hangup(self, ch: Channel, cause: int) -> None:
         self.hangup_cause = cause
-        self._end()
+        self._end(ch)
 
     def pbx_vanished(self, ch: Channel) -> None:
-        self._end()
+        self._end(ch)
 
-    def _end(self) -> None:
+    def _end(self, ch: Channel) -> None:
+        # The channel is gone: unlinking it from this phone breaks the channel <-> caller
+        # cycle, so an ended call is freed at once instead of by the cycle collector.
+        ch.far_end = None
         self.ended.set()
         if (
             self.task is not None

@@ -7,7 +7,7 @@ import asyncio
 import logging
 
 from callcontrol.sim.control_http import start_control
-from callcontrol.sim.node import NodeConfig, SimCluster
+from callcontrol.sim.node import NodeConfig, SimCluster, tune_gc
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ async def run_sim(args: argparse.Namespace) -> None:
         raise ValueError("--nodes must be at least 1")
     cluster = SimCluster(args.nodes, node_config(args))
     await cluster.start()
+    tune_gc()
     runner = await start_control(cluster, args.ami_host, args.control_port)
     ports = ", ".join(str(n.ami_port) for n in cluster.nodes)
     log.info(

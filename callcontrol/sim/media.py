@@ -52,7 +52,9 @@ async def next_digit(rt: Runtime, ch: Channel, timeout_s: float | None) -> str |
     if timeout_s is None:
         return await ch.dtmf.get()
     try:
-        return await asyncio.wait_for(ch.dtmf.get(), rt.clock.real(timeout_s))
+        # asyncio.timeout, not wait_for: no extra task per digit.
+        async with asyncio.timeout(rt.clock.real(timeout_s)):
+            return await ch.dtmf.get()
     except TimeoutError:
         return None
 

@@ -38,3 +38,13 @@ async def recent(database: Database, target: str, limit: int = 50) -> list[dict[
             limit,
         )
     return [{**dict(r), "details": json.loads(r["details"])} for r in records]
+
+
+async def latest(database: Database, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest audit entries across every target, newest first."""
+    async with database.connection() as conn:
+        records = await conn.fetch(
+            "SELECT at, actor, action, target, details FROM audit_log ORDER BY id DESC LIMIT $1",
+            limit,
+        )
+    return [{**dict(r), "details": json.loads(r["details"])} for r in records]

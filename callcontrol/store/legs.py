@@ -148,12 +148,19 @@ class LegWriter:
             try:
                 await self.repository.write_now(batch.values())
                 self.flushes += 1
+            except asyncio.CancelledError:
+                # Stopping mid-write: the batch goes back, and stop() writes it.
+                self._restore(batch)
+                raise
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                # Keep the changes (newer ones win) and try again on the next tick.
-                for leg_id, row in batch.items():
-                    self._pending.setdefault(leg_id, row)
+                self._restore(batch)
                 log.error("leg write failed; will retry", error=str(exc), legs=len(batch))
                 raise
+
+    def _restore(self, batch: dict[str, LegRow]) -> None:
+        """Put an unwritten batch back; a newer change of the same leg wins."""
+        for leg_id, row in batch.items():
+            self._pending.setdefault(leg_id, row)
 
     async def _run(self) -> None:
         while True:

@@ -170,6 +170,7 @@ async def running_stack(
                 confbridge=str(REPO / "dialplan" / "confbridge.conf"),
                 agi_host=f"127.0.0.1:{agi_port}",
                 time_scale=time_scale,
+                manager_conf=str(REPO / "config" / "asterisk" / "manager.conf"),
             )
         )
         for i in range(nodes)
@@ -181,7 +182,7 @@ async def running_stack(
             globals_override={"CC_NODE": sim.config.name},
         )
         await sim.start()
-    database = Database(DatabaseSettings(url=Secret(db_url), pool_max=10, flush_interval=0.02))
+    database = Database(DatabaseSettings(url=Secret(db_url), pool_max=20, flush_interval=0.02))
     await database.start()
     settings = stack_settings(
         [s.ami_port for s in sims],

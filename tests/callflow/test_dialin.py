@@ -171,3 +171,24 @@ async def test_closed_or_custom_sessions_refuse_phone_joins(
         row = await _one_leg(stack, caller)
     assert row.leg.end_reason is EndReason.REJECTED
     assert row.details.end_detail == detail
+
+
+async def test_stopping_mid_write_loses_no_leg_change(database) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from callcontrol.domain.legs import Leg, LegKind
+    from callcontrol.store.legs import LegDetails, LegRepository, LegRow, LegWriter
+
+    writer = LegWriter(LegRepository(database), flush_interval=0)
+    writer.start()
+    rows = [
+        LegRow(Leg(f"leg-{i}", LegKind.TOLL, "pbx1", created_at_ms=1_000 + i), LegDetails())
+        for i in range(2000)
+    ]
+    for row in rows:
+        writer.stage(row)
+    await asyncio.sleep(0.005)  # the flush task is (very likely) in the middle of its write now
+    await writer.stop()
+    async with database.connection() as conn:
+        count = await conn.fetchval("SELECT count(*) FROM legs")
+    assert count == 2000

@@ -1,5 +1,6 @@
 """The waiting room and the five-minute rule (shortened), across a restart of call control."""
 
+import asyncio
 import time
 from collections import Counter
 
@@ -73,15 +74,17 @@ async def test_restart_with_100_waiting_callers_drops_each_once_on_time(db_url: 
 
 
 async def test_start_moves_every_waiting_caller_into_the_conference(db_url: str) -> None:
-    count = 300
+    count = 1000
     calls = CallSettings(digit_timeout_ms=5000, prestart_idle_timeout=600)
     async with running_stack(db_url, calls=calls) as stack:
         await stack.add_account()
         session = await stack.add_session()
-        for i in range(count):
+        for i in range(count):  # arriving at 200 calls/s, as a big webinar's audience might
             stack.sim.place_call(TOLL_DID.e164, f"+1415666{i:04d}", script=_waiter())
+            if i % 20 == 19:
+                await asyncio.sleep(0.1)
         await stack.wait_for(
-            lambda: stack.live_states().count(LegState.WAITING) == count, timeout=60
+            lambda: stack.live_states().count(LegState.WAITING) == count, timeout=120
         )
         started = apply(session, SessionEvent.START, session.starts_at_ms + 1)
         await stack.sessions.save(started)

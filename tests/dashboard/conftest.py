@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+UPDATE_SCREENSHOTS = "CALLCONTROL_UPDATE_SCREENSHOTS"
 TOKENS = {
     "op-token": "operator",
     "admin-token": "admin",
@@ -144,6 +145,10 @@ async def login(page: Any, base_url: str, token: str) -> None:
     await page.wait_for_selector("#conn[data-state=live]")
 
 
-def screenshot_dir() -> Path:
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where a test saves its screenshots: docs/screenshots (tracked, shown by the docs) only
+    when CALLCONTROL_UPDATE_SCREENSHOTS=1, else the test's own ``tmp_path``."""
+    if os.environ.get(UPDATE_SCREENSHOTS) != "1":
+        return tmp_path
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

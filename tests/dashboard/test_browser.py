@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,7 +198,7 @@ async def busy_server() -> AsyncIterator[tuple[LiveServer, Any]]:
 
 
 async def test_screenshots_of_a_busy_hour(
-    busy_server: tuple[LiveServer, Any], browser_page: Any
+    busy_server: tuple[LiveServer, Any], browser_page: Any, tmp_path: Path
 ) -> None:
     server, _ = busy_server
     page = browser_page
@@ -206,12 +207,14 @@ async def test_screenshots_of_a_busy_hour(
     await page.wait_for_selector("#audit td")
     await page.wait_for_timeout(600)  # let the charts and one ticker round settle
     assert int(await page.inner_text("#kpi-live")) > 100
-    out = screenshot_dir()
-    await page.screenshot(path=str(out / "dashboard.png"))
+    # docs/screenshots/dashboard.png and timeline.png come from the real service
+    # (tests/e2e/test_dashboard_browser.py); this synthetic hour keeps its own names.
+    out = screenshot_dir(tmp_path)
+    await page.screenshot(path=str(out / "dashboard-busy-hour.png"))
 
     sid = TIMELINE_SESSION  # waits, the start, an idle drop, failed Call Me, a kick
     await page.click(f'#sessions tr[data-session="{sid}"]')
     await page.wait_for_selector("#timeline svg .tl-row")
     bars = await page.locator("#timeline svg .tl-row").count()
     assert bars == len(_TIMELINE)  # live legs from the hub + ended ones from the API
-    await page.locator(".timeline").screenshot(path=str(out / "timeline.png"))
+    await page.locator(".timeline").screenshot(path=str(out / "timeline-busy-hour.png"))

@@ -99,6 +99,7 @@ async def service_factory(db_url: str) -> AsyncIterator[Callable[..., Any]]:
                 dialplan=str(REPO / "dialplan" / "extensions.conf"),
                 confbridge=str(REPO / "dialplan" / "confbridge.conf"),
                 agi_host=f"127.0.0.1:{agi_port}",
+                manager_conf=str(REPO / "config" / "asterisk" / "manager.conf"),
             )
         )
         sim.config.runtime.default_prompt_s = 0.05

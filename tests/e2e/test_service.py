@@ -121,3 +121,27 @@ async def test_metrics_count_what_happened(service_factory) -> None:  # type: ig
             text = await r.text()
     assert 'callcontrol_new_calls_total{kind="toll"}' in text
     assert "callcontrol_ivr_decision_seconds" in text
+
+
+async def test_controls_are_audited_and_listed_for_operators(service_factory) -> None:  # type: ignore[no-untyped-def]
+    async with service_factory() as svc:
+        session = await _account_and_session(svc)
+        sid = session["session_id"]
+        assert (await svc.call("POST", f"/v1/sessions/{sid}/start", role="app"))[0] == 200
+        toll = next(
+            n["e164"] for n in session["dial_in"] if n["kind"] == "toll" and n["country"] == "US"
+        )
+        _dial(svc, toll, session["access_code"])
+        await svc.wait_for(
+            lambda: any(
+                lv.leg.state.value == "in_conference" for lv in svc.cc.registry.legs.values()
+            )
+        )
+        assert (await svc.call("POST", f"/v1/sessions/{sid}/mute-all", role="operator"))[0] == 202
+        status, audit = await svc.call("GET", "/v1/audit", role="operator")
+        assert status == 200
+        assert (await svc.call("GET", "/v1/audit", role="app"))[0] == 403
+    actions = [(e["action"], e["target"]) for e in audit["items"]]
+    assert actions[0] == ("session.mute-all", f"session:{sid}")
+    operator_token_id = svc.tokens["operator"].split("_")[1]
+    assert audit["items"][0]["actor"] == f"token:{operator_token_id}"

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 _OFFSETS = re.compile(r"\s*([+-]?\d+)(?::\s*([+-]?\d+))?")
 _INT_MAX = 2**31 - 1
+_BRACE_MARKS = re.compile(r"\$(?=[{\[])|[{}]")
 
 
 class VariableScope(Protocol):
@@ -84,18 +85,20 @@ def substitute(text: str, scope: VariableScope) -> str:
 
 def _braced(text: str, start: int) -> tuple[str, bool, int]:
     """Body of the ${...} at start, whether it needs substitution, the end."""
-    k, depth, needsub = start + 2, 1, False
-    while depth and k < len(text):
-        if text.startswith("${", k) or text.startswith("$[", k):
+    depth, needsub = 1, False
+    # Only "${", "$[", "{" and "}" matter; the "{" of a "${" counts as an opening brace.
+    for match in _BRACE_MARKS.finditer(text, start + 2):
+        mark = match.group()
+        if mark == "$":
             needsub = True
-        elif text[k] == "{":
+        elif mark == "{":
             depth += 1
-        elif text[k] == "}":
+        else:
             depth -= 1
-        k += 1
-    if depth:
-        raise SubstitutionError(f"missing '}}' in {text!r}")
-    return text[start + 2 : k - 1], needsub, k
+            if not depth:
+                end = match.end()
+                return text[start + 2 : end - 1], needsub, end
+    raise SubstitutionError(f"missing '}}' in {text!r}")
 
 
 def _bracketed(text: str, start: int) -> tuple[str, bool, int]:

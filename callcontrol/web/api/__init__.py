@@ -8,6 +8,7 @@ from callcontrol.service.ports import CallControlPort
 from callcontrol.web.api import (  # noqa: F401 - importing a resource module declares its routes
     accounts,
     advanced_audio,
+    audit,
     callme,
     controls,
     countries,

@@ -232,8 +232,10 @@ export class LegList {
     row.dataset.state = leg.state;
     row.classList.toggle("ended", leg.state === "ended");
     const [caller, kind, role, state, , mic, talk, session, node, reason, id, act] = row._cells;
-    caller.replaceChildren(el("span", { class: "flag", text: flag(leg.country) }),
-      el("span", { class: "cc", text: leg.country || "" }), leg.masked_number || "unknown");
+    // The caller's own country (from the number); the leg's country is the line's (billing).
+    const from = leg.caller_country || leg.country;
+    caller.replaceChildren(el("span", { class: "flag", text: flag(from) }),
+      el("span", { class: "cc", text: from || "" }), leg.masked_number || "unknown");
     kind.className = `k-${leg.kind}`;
     kind.textContent = KIND_LABEL[leg.kind] || leg.kind || "";
     role.textContent = leg.role || "";

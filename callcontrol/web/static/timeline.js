@@ -1,5 +1,5 @@
 // A session's legs as bars from created to ended, one colour per state, drawn in SVG.
-import { BAD_END_REASONS, clockTime, duration, flag, parseTime } from "./format.js";
+import { BAD_END_REASONS, KIND_LABEL, clockTime, duration, flag, parseTime } from "./format.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const ROW = 20;
@@ -22,13 +22,18 @@ function svg(tag, attrs, text) {
   return node;
 }
 
-// API rows may carry ISO times or *_at_ms numbers; the page works in ms.
+// The live feed's names, and the API's where they differ (`GET /v1/sessions/{id}/legs`).
+const API_TIMES = { created: "created_at", answered: "answered_at", waiting: "waiting_at",
+  conference: "joined_at", left: "left_at", ended: "ended_at" };
+
+// API rows carry ISO times and `number`; the feed carries *_at_ms and `masked_number`.
 export function normaliseLeg(raw) {
   const leg = { ...raw };
-  for (const name of ["created", "answered", "waiting", "conference", "left", "ended"]) {
+  for (const [name, apiName] of Object.entries(API_TIMES)) {
     const ms = `${name}_at_ms`;
-    if (typeof leg[ms] !== "number") leg[ms] = parseTime(leg[`${name}_at`]);
+    if (typeof leg[ms] !== "number") leg[ms] = parseTime(leg[apiName]);
   }
+  if (leg.masked_number === undefined) leg.masked_number = leg.number;
   return leg;
 }
 
@@ -73,8 +78,8 @@ export function renderTimeline(box, legs, now, title) {
   rows.forEach((leg, i) => {
     const y = AXIS_H + i * ROW;
     const g = svg("g", { "data-leg-id": leg.leg_id, class: "tl-row" });
-    g.append(svg("text", { x: 4, y: y + 14 }, `${flag(leg.country)} ${leg.masked_number || leg.leg_id}`));
-    g.append(svg("text", { x: LABEL_W - 6, y: y + 14, "text-anchor": "end" }, `${leg.kind || ""} · ${leg.role || ""}`));
+    g.append(svg("text", { x: 4, y: y + 14 }, `${flag(leg.caller_country || leg.country)} ${leg.masked_number || leg.leg_id}`));
+    g.append(svg("text", { x: LABEL_W - 6, y: y + 14, "text-anchor": "end" }, `${KIND_LABEL[leg.kind] || leg.kind || ""} · ${leg.role || ""}`));
     const end = leg.ended_at_ms || now;
     for (const [state, from, to] of segments(leg, end)) {
       const rect = svg("rect", { x: x(from), y: y + 4, width: Math.max(1.5, x(to) - x(from)), height: ROW - 8,

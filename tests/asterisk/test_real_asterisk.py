@@ -1,0 +1,153 @@
+"""Our call flows against a real Asterisk (CALLCONTROL_TEST_ASTERISK), with a real PostgreSQL.
+
+The same flows and assertions as tests/callflow against the simulator, where Asterisk allows:
+callers are `Local/<DID>@cc-inbound` channels originated over AMI whose `;2` half runs our
+dialplan like a trunk call and whose `;1` half plays the phone in `[cc-test-caller]`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from callcontrol.domain.legs import EndReason, LegKind, LegRole, LegState
+from callcontrol.domain.sessions import SessionEvent, SessionState, apply
+from callcontrol.store.legs import LegRow
+from tests.asterisk.conftest import SKIP_REASON, RealStack, real_stack, target_from_env
+from tests.asterisk.wire import Target
+from tests.callflow.harness import TOLL_DID
+
+TARGET = target_from_env()
+
+pytestmark = [
+    pytest.mark.asterisk,
+    pytest.mark.skipif(TARGET is None, reason=SKIP_REASON),
+    pytest.mark.timeout(90),
+]
+
+DID = TOLL_DID.e164[1:]  # a trunk often delivers the DID without '+'
+CODE = "123456789#"
+NO_PIN = "#"
+
+
+@pytest.fixture
+def target() -> Target:
+    assert TARGET is not None
+    return TARGET
+
+
+async def _ended(
+    real: RealStack, trunk: str, session_id: str | None
+) -> tuple[list[LegRow], dict[str, str]]:
+    """Wait for the trunk half's Hangup on the wire and for call control to close every leg;
+    the leg rows and that Hangup event."""
+    hangup = await real.ami.wait_event(
+        lambda e: e.get("Event") == "Hangup" and e.get("Uniqueid") == trunk, timeout=40
+    )
+    stack = real.stack
+    await stack.wait_for(lambda: not stack.cc.registry.legs, timeout=10)
+    return await stack.leg_rows(session_id), hangup
+
+
+async def test_toll_caller_joins_a_started_session_and_is_timed(
+    db_url: str, target: Target
+) -> None:
+    async with real_stack(db_url, target) as real:
+        stack = real.stack
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        _, trunk = await real.place_call(DID, "+14155550100", [CODE, NO_PIN], stay_s=2)
+        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states(), timeout=20)
+        joined = await real.ami.wait_event(
+            lambda e: e.get("Event") == "ConfbridgeJoin" and e.get("Uniqueid") == trunk
+        )
+        assert joined["Conference"] == "cc-s1"
+        [row], hangup = await _ended(real, trunk, "s1")
+    leg = row.leg
+    assert leg.uniqueid == trunk
+    assert leg.kind is LegKind.TOLL
+    assert leg.role is LegRole.ATTENDEE
+    assert leg.country == "US"
+    assert leg.caller_e164 == "+14155550100"
+    assert leg.state is LegState.ENDED
+    assert leg.end_reason is EndReason.CALLER_HANGUP
+    assert leg.estimated is False
+    answered, joined_at, ended = leg.answered_at_ms, leg.conference_at_ms, leg.ended_at_ms
+    assert answered is not None and joined_at is not None and ended is not None
+    assert leg.created_at_ms <= answered <= joined_at <= ended
+    # The phone stays 2 s after its last key; the join follows that key within milliseconds.
+    assert 1500 <= ended - joined_at < 3500
+    assert row.details.did == TOLL_DID.e164
+    assert hangup["Cause"] == "16"
+
+
+async def test_waiting_caller_moves_into_the_conference_when_the_session_starts(
+    db_url: str, target: Target
+) -> None:
+    async with real_stack(db_url, target) as real:
+        stack = real.stack
+        await stack.add_account()
+        session = await stack.add_session()
+        _, trunk = await real.place_call(TOLL_DID.e164, "+14155550101", [CODE, NO_PIN], 60)
+        await stack.wait_for(lambda: LegState.WAITING in stack.live_states(), timeout=20)
+        await real.ami.wait_event(
+            lambda e: e.get("Event") == "MusicOnHoldStart" and e.get("Uniqueid") == trunk
+        )
+        started = apply(session, SessionEvent.START, session.starts_at_ms + 1)
+        await stack.sessions.save(started)
+        await stack.cc.session_changed(started, SessionEvent.START)
+        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states(), timeout=10)
+        rooms = await real.ami.listing({"Action": "ConfbridgeListRooms"})
+        assert [room["Conference"] for room in rooms] == ["cc-s1"]
+        live = next(iter(stack.cc.registry.legs.values()))
+        await stack.cc.drop_leg(live.leg.leg_id)
+        [row], hangup = await _ended(real, trunk, "s1")
+    assert row.leg.waiting_at_ms is not None and row.leg.conference_at_ms is not None
+    assert row.leg.waiting_at_ms <= row.leg.conference_at_ms
+    assert row.leg.end_reason is EndReason.OPERATOR_DROP
+    assert hangup["Cause"] == "16"
+
+
+async def test_wrong_code_three_times_is_rejected(db_url: str, target: Target) -> None:
+    async with real_stack(db_url, target) as real:
+        stack = real.stack
+        await stack.add_account()
+        await stack.add_session()
+        _, trunk = await real.place_call(
+            TOLL_DID.e164, "+14155550102", ["111#", "222#", "333#"], stay_s=20
+        )
+        [row], hangup = await _ended(real, trunk, None)
+    assert row.leg.session_id is None
+    assert row.leg.end_reason is EndReason.REJECTED
+    assert row.details.end_detail == "wrong_access_code"
+    assert hangup["Cause"] == "16"  # the dialplan hung up after the goodbye prompt
+
+
+async def test_reconnect_resyncs_legs_that_ended_during_the_outage(
+    db_url: str, target: Target
+) -> None:
+    async with real_stack(db_url, target) as real:
+        stack = real.stack
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        short_phone, _ = await real.place_call(TOLL_DID.e164, "+14155550122", [CODE, NO_PIN], 60)
+        await real.place_call(TOLL_DID.e164, "+14155550123", [CODE, NO_PIN], 60)
+        await stack.wait_for(
+            lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2, timeout=20
+        )
+        # The link drops; meanwhile one caller hangs up and call control hears nothing of it.
+        real.cutter.cut()
+        await stack.wait_for(lambda: not stack.cc.nodes.connected("pbx1"), timeout=5)
+        await real.ami.action({"Action": "Hangup", "Channel": short_phone, "Cause": "16"})
+        await real.ami.wait_event(
+            lambda e: e.get("Event") == "Hangup" and e.get("Uniqueid") == short_phone
+        )
+        real.cutter.restore()
+        await stack.wait_for(lambda: stack.cc.nodes.connected("pbx1"), timeout=10)
+        await stack.wait_for(lambda: len(stack.cc.registry.legs) == 1, timeout=15)
+        [survivor] = stack.cc.registry.legs.values()
+        assert survivor.leg.state is LegState.IN_CONFERENCE
+        rows = await stack.leg_rows("s1")
+    ended = [r for r in rows if r.leg.state is LegState.ENDED]
+    assert len(ended) == 1
+    assert ended[0].leg.estimated is True
+    assert ended[0].leg.caller_e164 == "+14155550122"
