@@ -231,12 +231,14 @@ class AgiServer:
                 log.warning("fastagi session failed", script=call.script, error=error)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()  # no new connections
+        # Sessions first: from Python 3.12 wait_closed() waits for open connections.
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if server is not None:
+            await server.wait_closed()

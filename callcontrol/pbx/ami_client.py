@@ -42,6 +42,10 @@ class AmiDisconnected(AmiError):
     """The link went down before the action was answered; it was not re-sent."""
 
 
+class AmiTimeout(AmiError):
+    """No answer in time: the action may or may not have been carried out."""
+
+
 class AmiLoginFailed(AmiError):
     pass
 
@@ -243,7 +247,7 @@ class AmiLink:
                 asyncio.shield(future), timeout or self.node.action_timeout
             )
         except TimeoutError as exc:
-            raise AmiError(f"{fields.get('Action')} unanswered within timeout") from exc
+            raise AmiTimeout(f"{fields.get('Action')} unanswered within timeout") from exc
         first = result[0] if isinstance(result, list) else result
         if first.get("Response") == "Error":
             raise AmiError(f"{fields.get('Action')} refused: {first.get('Message', '')}")

@@ -4,6 +4,7 @@ wired together and started and stopped as one. Implements service.ports.CallCont
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from callcontrol.service.live import LiveLeg, LiveRegistry
 from callcontrol.service.nodes import LinkStateChanged, NodeSet
 from callcontrol.service.ports import CallMeRequest, LiveCounts
 from callcontrol.service.resync import Resync
-from callcontrol.service.tracker import LegTracker
+from callcontrol.service.tracker import LegTracker, latest_stamp
 from callcontrol.settings import Settings
 from callcontrol.store.database import Database
 from callcontrol.store.legs import LegRepository, LegWriter
@@ -70,6 +71,7 @@ class CallControl:
             self._schedule,
             self._on_ended,
             self._on_joined,
+            self._late_waiter,
         )
         self.nodes = NodeSet(settings.nodes, self.on_event)
         self.ivr = Ivr(self.registry, ivr_ports, settings.calls, settings.lockout)
@@ -82,11 +84,15 @@ class CallControl:
             caller_id_for,
             ivr_ports.place_session,
             self.timer.cancel,
+            self._end_leg,
+            self._schedule,
         )
         self.resync = Resync(self.registry, self.nodes, self.tracker, self._schedule)
         scripts = {"dialin": self.ivr.dialin, "callme": self.ivr.callme}
         self.agi = AgiServer(scripts, settings.agi.command_timeout)
         self.agi_port: int | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self.ivr.end_leg = self._end_leg
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -97,6 +103,9 @@ class CallControl:
         self.agi_port = await self.agi.start(self.settings.agi.host, self.settings.agi.port)
 
     async def stop(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.agi.stop()
         await self.nodes.stop()
         await self.timer.stop()
@@ -117,6 +126,8 @@ class CallControl:
                     self.registry.sessions[sid] = session
                     self.registry.session_nodes.setdefault(sid, row.leg.node)
             self._schedule(live)
+            # Until the node is heard again, a leg's last event is the best end time known.
+            self.resync.heard(row.leg.node, latest_stamp(row.leg))
         log.info("live legs reloaded", legs=len(rows), idle_deadlines=self.timer.pending())
 
     def _schedule(self, live: LiveLeg) -> None:
@@ -128,6 +139,15 @@ class CallControl:
         live = self.registry.legs.get(leg_id)
         with bound(leg_id=leg_id, session_id=live.leg.session_id if live else None):
             await self.controls.idle_drop(leg_id, deadline_ms)
+
+    def _late_waiter(self, live: LiveLeg) -> None:
+        task = asyncio.create_task(self.controls.move_to_conference([live]), name="late-waiter")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _end_leg(self, live: LiveLeg, at_ms: int, reason: L.EndReason) -> None:
+        with bound(leg_id=live.leg.leg_id, session_id=live.leg.session_id):
+            self.tracker.end(live, at_ms, reason, None)
 
     def _on_lockout(self, kind: str) -> None:
         for hook in self.hooks.lockout:
@@ -156,6 +176,10 @@ class CallControl:
             drops, self.resync.unfinished_drops = self.resync.unfinished_drops, []
             for live in drops:
                 await self.controls.finish_idle_drop(live)
+            unmoved, self.resync.unmoved = self.resync.unmoved, []
+            if unmoved:
+                log.info("moving callers the start missed", legs=len(unmoved))
+                await self.controls.move_to_conference(unmoved)
         elif isinstance(event, ev.NodeShutdown):
             self.resync.close_node(event.node, event.at_ms, estimated=False)
         else:

@@ -14,18 +14,22 @@ from typing import Any
 
 from callcontrol.domain import legs as L
 from callcontrol.domain import routing as R
-from callcontrol.domain.sessions import NOT_STARTED_STATES, Session, SessionEvent, SessionState
+from callcontrol.domain.rules import is_idle_drop_due
+from callcontrol.domain.sessions import Session, SessionEvent, SessionState
 from callcontrol.logsetup import bound, get_logger
-from callcontrol.pbx.ami_client import AmiDisconnected, AmiError
+from callcontrol.pbx.ami_client import AmiDisconnected, AmiError, AmiTimeout
 from callcontrol.service.ivr import new_leg_id
 from callcontrol.service.live import LiveLeg, LiveRegistry
 from callcontrol.service.nodes import NodeSet
 from callcontrol.service.ports import CallControlError, CallMeRequest, LiveCounts
 from callcontrol.settings import CallSettings
+from callcontrol.store.database import DATABASE_ERRORS
 
 log = get_logger(__name__)
 
 _REDIRECT_CONCURRENCY = 200
+OUTCOME_UNKNOWN = "outcome_unknown"
+_DROP_RETRY_MS = 5_000
 _LIVE_STATES = (L.LegState.ANSWERED, L.LegState.WAITING, L.LegState.IN_CONFERENCE)
 
 
@@ -42,6 +46,8 @@ class Controls:
         caller_id_for: Callable[[str], Awaitable[str | None]],
         place_session: Callable[[Session, str], Awaitable[None]],
         cancel_deadline: Callable[[str], None],
+        end_leg: Callable[[LiveLeg, int, L.EndReason], None],
+        reschedule: Callable[[LiveLeg], None],
     ) -> None:
         self.registry = registry
         self.nodes = nodes
@@ -49,15 +55,19 @@ class Controls:
         self.caller_id_for = caller_id_for
         self.place_session = place_session
         self.cancel_deadline = cancel_deadline
+        self.end_leg = end_leg
+        self.reschedule = reschedule
 
     async def _send(self, node: str, fields: dict[str, Any]) -> Any:
+        """Send one action. Codes: node_unavailable (nothing was sent), outcome_unknown (sent,
+        but the link dropped or no answer came in time), pbx_refused (Asterisk said no)."""
         link = self.nodes.links.get(node)
         if link is None or not link.connected:
             raise CallControlError("node_unavailable", f"PBX node {node!r} is not connected")
         try:
             return await link.send(fields, as_list=False)
-        except AmiDisconnected as exc:
-            raise CallControlError("node_unavailable", str(exc)) from exc
+        except (AmiDisconnected, AmiTimeout) as exc:
+            raise CallControlError(OUTCOME_UNKNOWN, str(exc)) from exc
         except AmiError as exc:
             raise CallControlError("pbx_refused", str(exc)) from exc
 
@@ -93,7 +103,7 @@ class Controls:
             uniqueid=leg_id,  # Originate ChannelId: the channel's Uniqueid is the leg id
         )
         live = LiveLeg(leg)
-        self.registry.sessions[session.session_id] = session
+        self.registry.remember_session(session)
         self.registry.update(
             live, participant_id=request.participant_id, display_name=request.display_name
         )
@@ -118,10 +128,10 @@ class Controls:
             try:
                 await self._send(node, fields)
             except CallControlError as exc:
-                if exc.code == "pbx_refused":
-                    await self._end_now(live, L.EndReason.FAILED, str(exc))
+                if exc.code != OUTCOME_UNKNOWN:  # surely not placed: the leg fails now
+                    await self._end_now(live, L.EndReason.FAILED, f"originate: {exc.message}")
                     raise
-                # Unknown whether Asterisk got it: the resync settles it by the ChannelId.
+                # Maybe placed: never re-sent; the resync (or the call's own events) settle it.
                 self.registry.update(live, end_detail="originate_unconfirmed")
                 log.warning("originate outcome unknown", error=exc.message)
                 return live.leg
@@ -129,8 +139,10 @@ class Controls:
         return live.leg
 
     async def _end_now(self, live: LiveLeg, reason: L.EndReason, detail: str) -> None:
-        ended = L.end(live.leg, max(now_ms(), live.leg.created_at_ms), reason)
-        self.registry.update(live, ended, end_detail=detail)
+        if live.leg.state is L.LegState.ENDED:  # its Hangup came first
+            return
+        self.registry.update(live, end_detail=detail)
+        self.end_leg(live, now_ms(), reason)
         await self.registry.writer.flush()
 
     # -- one leg -------------------------------------------------------------------------------
@@ -141,11 +153,16 @@ class Controls:
         return live
 
     async def hang_up(self, live: LiveLeg, reason: L.EndReason) -> None:
-        live.requested_end = reason
         channel = live.details.channel
         if channel is None:
             raise CallControlError("leg_not_live", "the leg has no channel yet")
-        await self._send(live.leg.node, {"Action": "Hangup", "Channel": channel, "Cause": "16"})
+        before, live.requested_end = live.requested_end, reason
+        try:
+            await self._send(live.leg.node, {"Action": "Hangup", "Channel": channel, "Cause": "16"})
+        except CallControlError as exc:
+            if exc.code != OUTCOME_UNKNOWN:  # not hung up: its end will have another reason
+                live.requested_end = before
+            raise
 
     async def drop_leg(self, leg_id: str) -> None:
         await self.hang_up(self._live(leg_id), L.EndReason.OPERATOR_DROP)
@@ -201,13 +218,20 @@ class Controls:
         members = list(self.registry.of_session(session.session_id))
         if event is SessionEvent.START:
             waiting = [lv for lv in members if lv.leg.state is L.LegState.WAITING]
-            for live in waiting:
-                self.cancel_deadline(live.leg.leg_id)
-                self.registry.update(live, idle_deadline_ms=None)
-            await self._gather(self._move_to_conference, waiting)
+            await self.move_to_conference(waiting)
             log.info("session started", session_id=session.session_id, moved=len(waiting))
         elif session.state in (SessionState.ENDED, SessionState.CANCELLED):
             await self._gather(self._end_for_session, members)
+            self.registry.forget_if_over(session.session_id)
+
+    async def move_to_conference(self, waiting: list[LiveLeg]) -> None:
+        """The session started: every waiting caller goes into the conference."""
+        for live in waiting:
+            self.cancel_deadline(live.leg.leg_id)
+            if live.requested_end is L.EndReason.IDLE_DROP:
+                live.requested_end = None  # a drop that lost the race with the start
+            self.registry.update(live, idle_deadline_ms=None, end_detail=None)
+        await self._gather(self._move_to_conference, waiting)
 
     async def _move_to_conference(self, live: LiveLeg) -> None:
         await self._send(
@@ -241,16 +265,31 @@ class Controls:
         await asyncio.gather(*(one(lv) for lv in legs))
 
     # -- the five-minute rule --------------------------------------------------------------------
+    def _drop_due(self, live: LiveLeg | None, timeout_s: int) -> bool:
+        if live is None or live.leg.session_id is None:
+            return False
+        session = self.registry.sessions.get(live.leg.session_id)
+        return session is not None and is_idle_drop_due(live.leg, session, now_ms(), timeout_s)
+
     async def idle_drop(self, leg_id: str, deadline_ms: int) -> None:
         live = self.registry.legs.get(leg_id)
-        if live is None or live.leg.state is not L.LegState.WAITING:
-            return
-        session = self.registry.sessions.get(live.leg.session_id or "")
-        if session is not None and session.state not in NOT_STARTED_STATES:
+        timeout_s = self.calls.prestart_idle_timeout
+        if live is None or not self._drop_due(live, timeout_s):
             return
         live.requested_end = L.EndReason.IDLE_DROP
         self.registry.update(live, idle_deadline_ms=None, end_detail="idle_drop_requested")
-        await self.registry.writer.flush()  # recorded before the PBX is told: fires once
+        try:
+            await self.registry.writer.flush()  # recorded before the PBX is told: fires once
+        except DATABASE_ERRORS as exc:
+            live.requested_end = None
+            self.registry.update(live, idle_deadline_ms=now_ms() + _DROP_RETRY_MS, end_detail=None)
+            self.reschedule(live)
+            log.error("idle drop not recorded; retrying", leg_id=leg_id, error=str(exc))
+            return
+        if not self._drop_due(live, timeout_s):  # the session started during the write
+            live.requested_end = None
+            self.registry.update(live, end_detail=None)
+            return
         log.info("idle drop", leg_id=leg_id, late_ms=now_ms() - deadline_ms)
         fields = {
             "Action": "Redirect",
@@ -266,7 +305,11 @@ class Controls:
             await self.hang_up(live, L.EndReason.IDLE_DROP)
 
     async def finish_idle_drop(self, live: LiveLeg) -> None:
-        """A drop recorded before a restart whose caller is still up: hang up, once more."""
+        """A drop recorded before a restart whose caller still waits: hang up, once more."""
+        if live.leg.state is not L.LegState.WAITING:
+            live.requested_end = None  # moved into the conference meanwhile: no drop
+            self.registry.update(live, end_detail=None)
+            return
         try:
             await self.hang_up(live, L.EndReason.IDLE_DROP)
         except CallControlError as exc:

@@ -7,6 +7,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from callcontrol.domain.legs import LegRole
 from callcontrol.domain.numbers import Did, NumberKind
@@ -46,6 +47,7 @@ class DemoTraffic:
         self.start = self._task.start
         self.stop = self._task.stop
         self._n = 0
+        self._scheduled: list[str] = []  # sessions scheduled during the demo
 
     async def _run(self) -> None:
         actions: list[tuple[int, Callable[[], Awaitable[None]]]] = [
@@ -78,7 +80,7 @@ class DemoTraffic:
 
     async def _session(self, state: SessionState, account: str | None = None) -> Session | None:
         ids = ("acme-keynote", "globex-town-hall", "initech-quarterly", "acme-training",
-               "acme-board", "acme-retro")  # fmt: skip
+               "acme-board", "acme-retro", *self._scheduled)  # fmt: skip
         found = [s for i in ids if (s := await self.sessions.get(i)) and s.state is state]
         found = [s for s in found if account is None or s.account_id == account]
         return self.rng.choice(found) if found else None
@@ -174,6 +176,24 @@ class DemoTraffic:
         await self.sessions.save(started)
         log.info("demo: organizer starts the session", session=session.title)
         await self.cc.session_changed(started, SessionEvent.START)
+        await self._schedule_next(session)
+
+    async def _schedule_next(self, template: Session) -> None:
+        """Keep a session waiting to start, so early callers and idle drops keep showing."""
+        number = len(self._scheduled) + 2
+        session = replace(
+            template,
+            session_id=f"{template.session_id.split('-n')[0]}-n{number}",
+            title=f"{template.title.split(' #')[0]} #{number}",
+            access_code=f"{self.rng.randrange(10**8, 10**9)}",
+            state=SessionState.SCHEDULED,
+            starts_at_ms=_now_ms() + 600_000,
+            organizer_joined_at_ms=None,
+            started_at_ms=None,
+        )
+        await self.sessions.insert(session)
+        self._scheduled.append(session.session_id)
+        log.info("demo: a new session is scheduled", session=session.title)
 
 
 def _now_ms() -> int:

@@ -20,7 +20,7 @@ from callcontrol.domain.accounts import Account
 from callcontrol.domain.numbers import Did, NumberKind, is_e164
 from callcontrol.domain.sessions import Session, SessionEvent
 from callcontrol.logsetup import bound, get_logger
-from callcontrol.pbx.agi_server import AgiCall, AgiCommandFailed
+from callcontrol.pbx.agi_server import AgiCall, AgiHangup
 from callcontrol.service.live import LiveLeg, LiveRegistry
 from callcontrol.settings import CallSettings, LockoutSettings
 
@@ -45,6 +45,7 @@ PROMPT_FOR_REASON = {
 }
 MAX_CODE_DIGITS = 12
 MAX_PIN_DIGITS = 8
+_PRUNE_EVERY = 100
 
 
 def now_ms() -> int:
@@ -95,24 +96,37 @@ class Ivr:
             did_max_delay_ms=lockout_settings.did_max_delay_ms,
         )
         self.lockouts = lockout.LockoutState()
+        self._failures = 0
         self.on_lockout: Callable[[str], None] = lambda kind: None
         self.on_decision: Callable[[float], None] = lambda seconds: None
+        self.end_leg: Callable[[LiveLeg, int, L.EndReason], None] = lambda live, at, why: None
 
     # -- dial-in -------------------------------------------------------------------------------
     async def dialin(self, call: AgiCall) -> None:
         node = self.ports.node_of(call)
-        live: LiveLeg | None = None
         try:
-            live = await self._dialin(call, node)
-        except AgiCommandFailed as exc:
-            await self._ivr_failed(call, live or self._find(node, call), exc)
+            await self._dialin(call, node)
+        except AgiHangup:
+            self._close_if_orphan(self._find(node, call))
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure still ends the call cleanly (logged there)
+            await self._ivr_failed(call, self._find(node, call), exc)
 
     def _find(self, node: str, call: AgiCall) -> LiveLeg | None:
         return self.registry.by_channel(node, call.uniqueid)
 
-    async def _ivr_failed(self, call: AgiCall, live: LiveLeg | None, exc: AgiCommandFailed) -> None:
-        """A prompt could not play (missing file, bad name): refuse cleanly, say why."""
-        log.error("IVR command failed; caller refused", error=str(exc))
+    def _close_if_orphan(self, live: LiveLeg | None) -> None:
+        """The caller hung up during the IVR. If that Hangup was read before the leg existed
+        (its channel is already forgotten), nothing else will end the leg: end it here."""
+        if live is None or live.leg.state is L.LegState.ENDED:
+            return
+        if (live.leg.node, live.leg.uniqueid or "") not in self.registry.channels:
+            self.end_leg(live, now_ms(), L.EndReason.CALLER_HANGUP)
+
+    async def _ivr_failed(self, call: AgiCall, live: LiveLeg | None, exc: Exception) -> None:
+        """A prompt could not play (missing file), the database was away, a rule refused an
+        unexpected state: refuse the caller cleanly and record why."""
+        log.error("IVR failed; caller refused", error=str(exc) or type(exc).__name__, exc_info=exc)
         if live is not None:
             live.requested_end = L.EndReason.FAILED
             self.registry.update(live, end_detail="ivr_failed")
@@ -140,6 +154,8 @@ class Ivr:
                 return live
             pin = await call.get_data(PROMPT_PIN, self.calls.digit_timeout_ms, MAX_PIN_DIGITS)
             started = time.perf_counter()
+            # The PIN took seconds: route on the session as it is now (it may have started).
+            session = await self.ports.session(session.session_id) or session
             as_organizer = bool(pin) and pin == session.organizer_pin
             role = L.LegRole.ORGANIZER if as_organizer else L.LegRole.ATTENDEE
             participant = pin if pin and not as_organizer else None
@@ -190,6 +206,9 @@ class Ivr:
     def _record_failure(self, caller: str | None, did: str) -> bool:
         """Count a wrong code against the caller and the DID; True when the caller is locked."""
         at = now_ms()
+        self._failures += 1
+        if self._failures % _PRUNE_EVERY == 0:  # forget expired counts and locks
+            self.lockouts = lockout.prune(self.lockouts, at, self.policy)
         self.lockouts, _ = lockout.record_failure(
             self.lockouts, lockout.did_key(did), at, self.policy
         )
@@ -206,10 +225,13 @@ class Ivr:
 
     # -- Call Me -------------------------------------------------------------------------------
     async def callme(self, call: AgiCall) -> None:
+        node = self.ports.node_of(call)
         try:
             await self._callme(call)
-        except AgiCommandFailed as exc:
-            await self._ivr_failed(call, self._find(self.ports.node_of(call), call), exc)
+        except AgiHangup:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure still ends the call cleanly (logged there)
+            await self._ivr_failed(call, self._find(node, call), exc)
 
     async def _callme(self, call: AgiCall) -> None:
         node = self.ports.node_of(call)
@@ -267,7 +289,7 @@ class Ivr:
             self.registry.update(live, leg)
         if route.marks_organizer_joined:
             session = await self.ports.session_event(session, SessionEvent.ORGANIZER_JOINED)
-        self.registry.sessions[session.session_id] = session
+        self.registry.remember_session(session)
         await self.ports.place_session(session, live.leg.node)
         audio = session.audio
         variables = {

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from callcontrol.domain.legs import EndReason, Leg, LegState
-from callcontrol.domain.sessions import Session
+from callcontrol.domain.sessions import Session, SessionState
 from callcontrol.store.legs import LegDetails, LegRow, LegWriter
 
 
@@ -41,6 +41,13 @@ class LiveLeg:
 
 
 LegListener = Callable[[LiveLeg], None]
+_PROGRESS = {
+    SessionState.SCHEDULED: 0,
+    SessionState.ORGANIZER_JOINED: 1,
+    SessionState.STARTED: 2,
+    SessionState.ENDED: 3,
+    SessionState.CANCELLED: 3,
+}
 
 
 class LiveRegistry:
@@ -56,27 +63,60 @@ class LiveRegistry:
         self.session_costs: dict[str, str] = {}
         self.locked_sessions: set[str] = set()  # ConfbridgeLock has no event: we remember
         self.listeners: list[LegListener] = []
+        self._session_legs: dict[str, set[str]] = {}
 
     def adopt(self, live: LiveLeg) -> None:
         """Index a leg loaded from the database (after a restart) without re-writing it."""
-        self.legs[live.leg.leg_id] = live
-        if live.leg.uniqueid is not None:
-            self._by_channel[(live.leg.node, live.leg.uniqueid)] = live.leg.leg_id
+        self._index(live)
 
-    def put(self, live: LiveLeg) -> None:
-        """Record a new or changed leg: index it, stage its write, notify listeners."""
+    def _index(self, live: LiveLeg) -> None:
         leg = live.leg
         self.legs[leg.leg_id] = live
         if leg.uniqueid is not None:
             self._by_channel[(leg.node, leg.uniqueid)] = leg.leg_id
+        if leg.session_id is not None:
+            self._session_legs.setdefault(leg.session_id, set()).add(leg.leg_id)
+
+    def put(self, live: LiveLeg) -> None:
+        """Record a new or changed leg: index it, stage its write, notify listeners."""
+        leg = live.leg
+        self._index(live)
         self.writer.stage(live.row)
         for listener in self.listeners:
             listener(live)
         if leg.state is LegState.ENDED:
-            self.legs.pop(leg.leg_id, None)
-            if leg.uniqueid is not None:
-                self._by_channel.pop((leg.node, leg.uniqueid), None)
-                self.channels.pop((leg.node, leg.uniqueid), None)
+            self._drop(live)
+
+    def _drop(self, live: LiveLeg) -> None:
+        leg = live.leg
+        self.legs.pop(leg.leg_id, None)
+        if leg.uniqueid is not None:
+            self._by_channel.pop((leg.node, leg.uniqueid), None)
+            self.channels.pop((leg.node, leg.uniqueid), None)
+        if leg.session_id is not None:
+            members = self._session_legs.get(leg.session_id)
+            if members is not None:
+                members.discard(leg.leg_id)
+                if not members:
+                    del self._session_legs[leg.session_id]
+            self.forget_if_over(leg.session_id)
+
+    def remember_session(self, session: Session) -> None:
+        """Keep the copy of a session furthest along its life: a copy read before a
+        transition must not undo it (e.g. an IVR that read "scheduled" before the start)."""
+        known = self.sessions.get(session.session_id)
+        if known is None or _PROGRESS[session.state] >= _PROGRESS[known.state]:
+            self.sessions[session.session_id] = session
+
+    def forget_if_over(self, session_id: str) -> None:
+        """A closed session with no live leg left needs no memory here any more."""
+        session = self.sessions.get(session_id)
+        if session is None or not session.is_terminal or session_id in self._session_legs:
+            return
+        self.sessions.pop(session_id, None)
+        self.session_nodes.pop(session_id, None)
+        self.session_costs.pop(session_id, None)
+        self.locked_sessions.discard(session_id)
 
     def update(self, live: LiveLeg, leg: Leg | None = None, **details: object) -> None:
         if leg is not None:
@@ -90,7 +130,8 @@ class LiveRegistry:
         return self.legs.get(leg_id) if leg_id is not None else None
 
     def of_session(self, session_id: str) -> Iterator[LiveLeg]:
-        return (lv for lv in list(self.legs.values()) if lv.leg.session_id == session_id)
+        ids = list(self._session_legs.get(session_id, ()))
+        return (self.legs[i] for i in ids if i in self.legs)
 
     def of_node(self, node: str) -> Iterator[LiveLeg]:
         return (lv for lv in list(self.legs.values()) if lv.leg.node == node)

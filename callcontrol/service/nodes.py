@@ -64,7 +64,10 @@ class NodeSet:
     def _on_state(self, node: str, connected: bool, detail: str) -> None:
         if not connected:
             AMI_RECONNECTS.labels(node=node).inc()
-        self.queue.put_nowait(_Item(node, None, 0, connected, detail))
+        try:
+            self.queue.put_nowait(_Item(node, None, 0, connected, detail))
+        except asyncio.QueueFull:
+            log.error("event queue full; link state change not queued", node=node)
 
     def start(self) -> None:
         self._consumer = asyncio.create_task(self._consume(), name="ami-consumer")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from callcontrol.domain import callflow
 from callcontrol.domain import legs as L
 from callcontrol.domain import pbx_events as ev
+from callcontrol.domain.sessions import SessionState
 from callcontrol.logsetup import bound, get_logger
 from callcontrol.pbx.ami_client import AmiError
 from callcontrol.pbx.ami_parser import AmiMessage
@@ -42,6 +43,7 @@ class Resync:
         self.schedule = schedule
         self.last_heard_ms: dict[str, int] = {}
         self.unfinished_drops: list[LiveLeg] = []
+        self.unmoved: list[LiveLeg] = []
 
     def heard(self, node: str, at_ms: int) -> None:
         if at_ms > self.last_heard_ms.get(node, 0):
@@ -87,6 +89,11 @@ class Resync:
             return
         alive = {m.get("Uniqueid"): m for m in channels if m.name == "CoreShowChannel"}
         gone_at = self.last_heard_ms.pop(node, started)
+        # Channels seen before the outage whose Hangup we never read are forgotten.
+        seen = self.registry.channels
+        for key in [k for k in seen if k[0] == node and k[1] not in alive]:
+            if seen[key].created_at_ms < started:
+                del seen[key]
         closed = adjusted = 0
         for live in list(self.registry.of_node(node)):
             leg = live.leg
@@ -137,14 +144,19 @@ class Resync:
             leg = L.enter_conference(leg, at_ms)
         if member is not None:
             leg = L.set_muted(leg, (member.get("Muted") or "No").lower() == "yes")
-        in_waiting = (channel.get("Context") or "") == "cc-waiting"
-        if in_waiting and leg.state is L.LegState.ANSWERED:
-            leg = L.enter_waiting(leg, at_ms)
         if leg.session_id is not None and member is not None:
             self.registry.session_nodes.setdefault(leg.session_id, leg.node)
         changed = leg != live.leg
         if changed:
             self.registry.update(live, leg)
+        in_waiting = (channel.get("Context") or "") == "cc-waiting"
+        if in_waiting and live.leg.state is L.LegState.ANSWERED:
+            self.tracker.wait(live.leg.node, live.leg.uniqueid or "", at_ms)  # sets the deadline
+            changed = True
+        session = self.registry.sessions.get(live.leg.session_id or "")
+        started = session is not None and session.state is SessionState.STARTED
+        if started and live.leg.state is L.LegState.WAITING:
+            self.unmoved.append(live)  # the start's Redirect was lost with the link
         if live.requested_end is L.EndReason.IDLE_DROP:
             # Its drop was recorded before a restart but the caller is still there.
             self.unfinished_drops.append(live)

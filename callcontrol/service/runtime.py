@@ -27,10 +27,11 @@ from callcontrol.service.observers import (
 from callcontrol.service.webhooks import WebhookWorker
 from callcontrol.service.wiring import build_call_control
 from callcontrol.settings import Settings
-from callcontrol.store.database import Database
+from callcontrol.store.database import DATABASE_ERRORS, Database
 from callcontrol.store.dids import sync_inventory
 from callcontrol.store.migrations import migrate
 from callcontrol.store.tokens import TokenRepository
+from callcontrol.tasks import OwnedTask
 from callcontrol.web.app import create_app
 from callcontrol.web.dashboard import setup_dashboard
 from callcontrol.web.live import setup_live
@@ -87,6 +88,9 @@ async def service_started(settings: Settings) -> AsyncIterator[Running]:
         await sync_inventory(database, inventory.numbers, inventory.countries)
         billing = Billing(database)
         await billing.load_rates_file(inventory.rates)
+        catch_up = OwnedTask("billing-catch-up", lambda: _rate_missed_legs(billing))
+        catch_up.start()
+        stack.push_async_callback(catch_up.stop)
         effects = Effects()
         effects.start()
         stack.push_async_callback(effects.stop)
@@ -136,6 +140,22 @@ async def service_started(settings: Settings) -> AsyncIterator[Running]:
         )
         stack.callback(hub.close)  # first on the way out: live sockets close cleanly
         yield Running(settings, database, port, call_control, billing, hub, effects)
+
+
+_CATCH_UP_EVERY_S = 60.0
+
+
+async def _rate_missed_legs(billing: Billing) -> None:
+    """Ended legs without a ledger line (a failed or lost rating, a restart) are rated here,
+    at start and then every minute: a charge is late at worst, never missing."""
+    while True:
+        try:
+            rated = await billing.catch_up()
+            if rated:
+                log.info("rated legs that had been missed", legs=rated)
+        except DATABASE_ERRORS as exc:
+            log.warning("billing catch-up failed; will retry", error=str(exc))
+        await asyncio.sleep(_CATCH_UP_EVERY_S)
 
 
 async def serve_until_signalled(

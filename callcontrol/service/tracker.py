@@ -14,6 +14,7 @@ from callcontrol.domain import legs as L
 from callcontrol.domain import pbx_events as ev
 from callcontrol.domain.errors import DomainError
 from callcontrol.domain.rules import idle_drop_deadline_ms
+from callcontrol.domain.sessions import SessionState
 from callcontrol.logsetup import bound, get_logger
 from callcontrol.service.live import ChannelSeen, LiveLeg, LiveRegistry
 
@@ -30,12 +31,14 @@ class LegTracker:
         on_deadline: Callable[[LiveLeg], None],
         on_ended: LegEnded,
         on_joined: LegEnded,
+        on_late_waiter: LegEnded,
     ) -> None:
         self.registry = registry
         self.idle_timeout_s = idle_timeout_s
         self.on_deadline = on_deadline
         self.on_ended = on_ended
         self.on_joined = on_joined
+        self.on_late_waiter = on_late_waiter
         self._handlers: dict[type, Callable[[object], None]] = {
             ev.ChannelCreated: self._created,  # type: ignore[dict-item]
             ev.ChannelAnswered: self._answered,  # type: ignore[dict-item]
@@ -96,7 +99,7 @@ class LegTracker:
         cause: int | None,
         estimated: bool = False,
     ) -> None:
-        at_ms = max(at_ms, _latest_stamp(live.leg))
+        at_ms = max(at_ms, latest_stamp(live.leg))
         ended = L.end(live.leg, at_ms, reason, cause, estimated)
         self.registry.update(live, ended, idle_deadline_ms=None)
         log.info(
@@ -111,9 +114,9 @@ class LegTracker:
 
     # -- waiting room and conference -------------------------------------------------------------
     def _moh_started(self, e: ev.MusicOnHoldStarted) -> None:
-        self._wait(e.node, e.uniqueid, e.at_ms)
+        self.wait(e.node, e.uniqueid, e.at_ms)
 
-    def _wait(self, node: str, uniqueid: str, at_ms: int) -> None:
+    def wait(self, node: str, uniqueid: str, at_ms: int) -> None:
         """The caller entered the waiting room: when the IVR routed it there (CC_ROUTE) or,
         failing that event, when its hold music started."""
         live = self.registry.by_channel(node, uniqueid)
@@ -121,6 +124,11 @@ class LegTracker:
             return
         leg = L.enter_waiting(live.leg, at_ms)
         session = self.registry.sessions.get(leg.session_id or "")
+        if session is not None and session.state is SessionState.STARTED:
+            # Routed to the waiting room just as the session started: take it in now.
+            self.registry.update(live, leg)
+            self.on_late_waiter(live)
+            return
         deadline = (
             idle_drop_deadline_ms(leg, session, self.idle_timeout_s)
             if session is not None
@@ -184,7 +192,7 @@ class LegTracker:
 
     def _variable_set(self, e: ev.VariableSet) -> None:
         if e.name == "CC_ROUTE" and e.value == "waiting":
-            self._wait(e.node, e.uniqueid, e.at_ms)
+            self.wait(e.node, e.uniqueid, e.at_ms)
             return
         if e.name == "CC_END_REASON":
             # The dialplan's own backstop ended the wait (e.g. hold music failed to start).
@@ -201,7 +209,8 @@ class LegTracker:
             self.registry.update(live, _with_uniqueid(live.leg, e.uniqueid))
 
 
-def _latest_stamp(leg: L.Leg) -> int:
+def latest_stamp(leg: L.Leg) -> int:
+    """The time of the leg's newest event so far."""
     stamps = (
         leg.created_at_ms,
         leg.answered_at_ms,

@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+from callcontrol.domain.errors import IllegalSessionTransition
 from callcontrol.domain.numbers import NumberKind
 from callcontrol.domain.sessions import Session, SessionEvent, apply
 from callcontrol.pbx.agi_server import AgiCall
@@ -45,7 +46,14 @@ def build_call_control(
 
     async def session_event(session: Session, event: SessionEvent) -> Session:
         at = time.time_ns() // 1_000_000
-        result = await sessions.update(session.session_id, lambda s: apply(s, event, at))
+
+        def change(current: Session) -> Session:
+            try:
+                return apply(current, event, at)
+            except IllegalSessionTransition:
+                return current  # applied meanwhile (the app said so too): nothing to do
+
+        result = await sessions.update(session.session_id, change)
         return result[1] if result is not None else session
 
     async def place_session(session: Session, node: str) -> None:

@@ -14,6 +14,9 @@ from callcontrol.store.embedded import EmbeddedPostgres
 
 log = get_logger(__name__)
 
+# What a database call may raise when the server is away or refuses: callers catch these.
+DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
 
 def connect_kwargs(dsn: str) -> dict[str, object]:
     """asyncpg does not read `?host=/socket/dir` from a URI the way libpq does; pass it along."""

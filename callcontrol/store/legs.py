@@ -138,12 +138,12 @@ class LegWriter:
         return len(self._pending)
 
     async def flush(self) -> None:
-        """Write everything staged so far; returns once it is in the database."""
+        """Write what is staged now (not what arrives meanwhile); returns once it is stored."""
         async with self._lock:
             await self._flush_locked()
 
     async def _flush_locked(self) -> None:
-        while self._pending:
+        if self._pending:
             batch, self._pending = self._pending, {}
             try:
                 await self.repository.write_now(batch.values())
@@ -183,4 +183,10 @@ class LegWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.flush()
+        while self._pending:
+            try:
+                await self.flush()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                # Stopping with the database away: say exactly what is lost.
+                log.error("leg changes not written at stop", legs=self.backlog, error=str(exc))
+                return

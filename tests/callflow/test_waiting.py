@@ -97,3 +97,42 @@ async def test_start_moves_every_waiting_caller_into_the_conference(db_url: str)
         members = sum(len(c["Members"]) for c in stack.sim.conferences())
     assert members == count
     assert elapsed < 2.0, elapsed
+
+
+async def test_a_caller_typing_the_pin_when_the_session_starts_goes_straight_in(
+    db_url: str,
+) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        session = await stack.add_session()
+        script = [Digits("123456789#"), WaitMs(1500), Digits("#"), WaitMs(60_000), Hangup()]
+        stack.sim.place_call(TOLL_DID.e164, "+14155550170", script=script)
+        await stack.wait_for(lambda: bool(stack.cc.registry.legs))
+        started = apply(session, SessionEvent.START, session.starts_at_ms + 1)
+        await stack.sessions.save(started)
+        await stack.cc.session_changed(started, SessionEvent.START)  # while the PIN is typed
+        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
+        [live] = stack.cc.registry.legs.values()
+    assert live.leg.waiting_at_ms is None
+    assert live.details.idle_deadline_ms is None
+
+
+async def test_callers_the_start_could_not_move_are_moved_after_the_link_returns(
+    db_url: str,
+) -> None:
+    calls = CallSettings(digit_timeout_ms=3000, prestart_idle_timeout=600)
+    async with running_stack(db_url, calls=calls) as stack:
+        await stack.add_account()
+        session = await stack.add_session()
+        stack.sim.place_call(TOLL_DID.e164, "+14155550171", script=_waiter())
+        await stack.wait_for(lambda: LegState.WAITING in stack.live_states())
+        stack.sim.fault_silent_ping()  # the link dies...
+        await stack.wait_for(lambda: not stack.cc.nodes.connected("pbx1"), timeout=5)
+        started = apply(session, SessionEvent.START, session.starts_at_ms + 1)
+        await stack.sessions.save(started)
+        await stack.cc.session_changed(started, SessionEvent.START)  # ...so the Redirect fails
+        assert LegState.WAITING in stack.live_states()
+        stack.sim.fault_silent_ping(False)
+        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states(), timeout=15)
+        [conference] = stack.sim.conferences()
+    assert conference["Conference"] == "cc-s1"
