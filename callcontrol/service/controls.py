@@ -14,9 +14,11 @@ from typing import Any
 
 from callcontrol.domain import legs as L
 from callcontrol.domain import routing as R
+from callcontrol.domain.errors import DomainError
 from callcontrol.domain.rules import is_idle_drop_due
 from callcontrol.domain.sessions import Session, SessionEvent, SessionState
 from callcontrol.logsetup import bound, get_logger
+from callcontrol.pbx import commands
 from callcontrol.pbx.ami_client import AmiDisconnected, AmiError, AmiTimeout
 from callcontrol.service.ivr import new_leg_id
 from callcontrol.service.live import LiveLeg, LiveRegistry
@@ -112,18 +114,17 @@ class Controls:
         await self.place_session(session, node)
         settings = self.nodes.settings[node]
         caller_id = await self.caller_id_for(request.country) or ""
-        fields = {
-            "Action": "Originate",
-            "Channel": settings.dial_template.format(e164=request.phone_e164),
-            "Context": "cc-callme",
-            "Exten": "s",
-            "Priority": "1",
-            "ChannelId": leg_id,
-            "Timeout": str(self.calls.callme_ring_timeout_ms),
-            "CallerID": caller_id,
-            "Async": "true",
-            "Variable": f"CC_LEG_ID={leg_id}",
-        }
+        try:
+            fields = commands.originate_callme(
+                settings.dial_template,
+                request.phone_e164,
+                leg_id,
+                caller_id,
+                self.calls.callme_ring_timeout_ms,
+            )
+        except DomainError as exc:  # not an E.164 number: never dialled
+            await self._end_now(live, L.EndReason.REJECTED, exc.message)
+            raise CallControlError("invalid_number", exc.message) from exc
         with bound(leg_id=leg_id, session_id=session.session_id, node=node):
             try:
                 await self._send(node, fields)
@@ -158,7 +159,7 @@ class Controls:
             raise CallControlError("leg_not_live", "the leg has no channel yet")
         before, live.requested_end = live.requested_end, reason
         try:
-            await self._send(live.leg.node, {"Action": "Hangup", "Channel": channel, "Cause": "16"})
+            await self._send(live.leg.node, commands.hangup(channel))
         except CallControlError as exc:
             if exc.code != OUTCOME_UNKNOWN:  # not hung up: its end will have another reason
                 live.requested_end = before
@@ -174,14 +175,9 @@ class Controls:
         live = self._live(leg_id)
         if live.leg.state is not L.LegState.IN_CONFERENCE or live.leg.session_id is None:
             raise CallControlError("leg_not_in_conference", f"leg {leg_id} is not in conference")
-        await self._send(
-            live.leg.node,
-            {
-                "Action": "ConfbridgeMute" if muted else "ConfbridgeUnmute",
-                "Conference": R.conference_name(live.leg.session_id),
-                "Channel": live.details.channel,
-            },
-        )
+        conference = R.conference_name(live.leg.session_id)
+        channel = live.details.channel or ""
+        await self._send(live.leg.node, commands.mute(conference, channel, muted))
 
     # -- a whole conference ----------------------------------------------------------------------
     def _session_node(self, session_id: str) -> str:
@@ -191,23 +187,13 @@ class Controls:
         return node
 
     async def set_all_muted(self, session_id: str, muted: bool) -> None:
-        await self._send(
-            self._session_node(session_id),
-            {
-                "Action": "ConfbridgeMute" if muted else "ConfbridgeUnmute",
-                "Conference": R.conference_name(session_id),
-                "Channel": "participants",  # every member but the admins (the organizer)
-            },
-        )
+        # "participants": every member but the admins (the organizer).
+        action = commands.mute(R.conference_name(session_id), "participants", muted)
+        await self._send(self._session_node(session_id), action)
 
     async def set_locked(self, session_id: str, locked: bool) -> None:
-        await self._send(
-            self._session_node(session_id),
-            {
-                "Action": "ConfbridgeLock" if locked else "ConfbridgeUnlock",
-                "Conference": R.conference_name(session_id),
-            },
-        )
+        action = commands.lock(R.conference_name(session_id), locked)
+        await self._send(self._session_node(session_id), action)
         if locked:
             self.registry.locked_sessions.add(session_id)
         else:
@@ -234,16 +220,8 @@ class Controls:
         await self._gather(self._move_to_conference, waiting)
 
     async def _move_to_conference(self, live: LiveLeg) -> None:
-        await self._send(
-            live.leg.node,
-            {
-                "Action": "Redirect",
-                "Channel": live.details.channel,
-                "Context": "cc-conference",
-                "Exten": "s",
-                "Priority": "1",
-            },
-        )
+        channel = live.details.channel or ""
+        await self._send(live.leg.node, commands.redirect(channel, commands.CONFERENCE_CONTEXT))
 
     async def _end_for_session(self, live: LiveLeg) -> None:
         if live.details.channel is not None:
@@ -291,13 +269,7 @@ class Controls:
             self.registry.update(live, end_detail=None)
             return
         log.info("idle drop", leg_id=leg_id, late_ms=now_ms() - deadline_ms)
-        fields = {
-            "Action": "Redirect",
-            "Channel": live.details.channel,
-            "Context": "cc-idle-drop",
-            "Exten": "s",
-            "Priority": "1",
-        }
+        fields = commands.redirect(live.details.channel or "", commands.IDLE_DROP_CONTEXT)
         try:
             await self._send(live.leg.node, fields)
         except CallControlError as exc:

@@ -17,12 +17,14 @@ from callcontrol.domain import pbx_events as ev
 from callcontrol.domain.sessions import SessionState
 from callcontrol.logsetup import bound, get_logger
 from callcontrol.pbx.ami_client import AmiError
-from callcontrol.pbx.ami_parser import AmiMessage
+from callcontrol.pbx.snapshot import take_snapshot
 from callcontrol.service.live import LiveLeg, LiveRegistry
 from callcontrol.service.nodes import LinkStateChanged, NodeSet
 from callcontrol.service.tracker import LegTracker
 
 log = get_logger(__name__)
+CHANNEL_UP = 6  # Asterisk's channel state "Up": answered
+WAITING_CONTEXT = "cc-waiting"
 
 
 def now_ms() -> int:
@@ -80,14 +82,12 @@ class Resync:
     async def run(self, node: str) -> None:
         """Compare what the node has with what we believe, and settle the differences."""
         started = now_ms()
-        link = self.nodes.links[node]
         try:
-            channels = await link.send_list({"Action": "CoreShowChannels"})
-            members = await self._conference_members(node)
+            snapshot = await take_snapshot(self.nodes.links[node], node)
         except AmiError as exc:
             log.warning("resync failed; will retry on the next connect", node=node, error=str(exc))
             return
-        alive = {m.get("Uniqueid"): m for m in channels if m.name == "CoreShowChannel"}
+        alive = snapshot.channels
         gone_at = self.last_heard_ms.pop(node, started)
         # Channels seen before the outage whose Hangup we never read are forgotten.
         seen = self.registry.channels
@@ -99,57 +99,36 @@ class Resync:
             leg = live.leg
             if leg.created_at_ms >= started or leg.state is L.LegState.ENDED:
                 continue
-            entry = alive.get(leg.uniqueid)
-            if entry is None:
+            channel = alive.get(leg.uniqueid or "")
+            if channel is None:
                 reason = callflow.end_reason_for_hangup(leg, live.requested_end, 0)
                 self._close(live, max(gone_at, leg.created_at_ms), reason, estimated=True)
                 closed += 1
-            elif self._catch_up(live, entry, members.get(leg.uniqueid or ""), started):
+            elif self._catch_up(live, channel, snapshot.members.get(leg.uniqueid or ""), started):
                 adjusted += 1
         log.info("resync done", node=node, channels=len(alive), closed=closed, adjusted=adjusted)
 
-    async def _conference_members(self, node: str) -> dict[str, AmiMessage]:
-        link = self.nodes.links[node]
-        try:
-            rooms = await link.send_list({"Action": "ConfbridgeListRooms"})
-        except AmiError as exc:
-            if "No active conferences" in str(exc):
-                return {}
-            raise
-        members: dict[str, AmiMessage] = {}
-        for room in rooms:
-            if room.name != "ConfbridgeListRooms":
-                continue
-            conference = room.get("Conference") or ""
-            try:
-                listed = await link.send_list(
-                    {"Action": "ConfbridgeList", "Conference": conference}
-                )
-            except AmiError as exc:  # the room emptied between the two questions
-                log.info("conference gone during resync", conference=conference, error=str(exc))
-                continue
-            for member in listed:
-                if member.name == "ConfbridgeList" and member.get("Uniqueid"):
-                    members[member["Uniqueid"]] = member
-        return members
-
     def _catch_up(
-        self, live: LiveLeg, channel: AmiMessage, member: AmiMessage | None, at_ms: int
+        self,
+        live: LiveLeg,
+        channel: ev.ChannelListed,
+        member: ev.ConferenceMemberListed | None,
+        at_ms: int,
     ) -> bool:
         """Move a surviving leg to where its channel is now; True when something changed."""
         leg = live.leg
-        if leg.state is L.LegState.CREATED and channel.get("ChannelState") == "6":
+        if leg.state is L.LegState.CREATED and channel.state == CHANNEL_UP:
             leg = L.answer(leg, at_ms)
         if member is not None and leg.state in (L.LegState.ANSWERED, L.LegState.WAITING):
             leg = L.enter_conference(leg, at_ms)
         if member is not None:
-            leg = L.set_muted(leg, (member.get("Muted") or "No").lower() == "yes")
+            leg = L.set_muted(leg, member.muted)
         if leg.session_id is not None and member is not None:
             self.registry.session_nodes.setdefault(leg.session_id, leg.node)
         changed = leg != live.leg
         if changed:
             self.registry.update(live, leg)
-        in_waiting = (channel.get("Context") or "") == "cc-waiting"
+        in_waiting = channel.context == WAITING_CONTEXT
         if in_waiting and live.leg.state is L.LegState.ANSWERED:
             self.tracker.wait(live.leg.node, live.leg.uniqueid or "", at_ms)  # sets the deadline
             changed = True

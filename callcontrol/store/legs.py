@@ -21,6 +21,7 @@ from callcontrol.store.database import Database
 
 log = get_logger(__name__)
 _RETRY_PAUSE_S = 1.0
+_STOP_WAIT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,7 @@ class LegWriter:
         self._task: asyncio.Task[None] | None = None
         # One flush at a time: a later write never lands before an earlier one.
         self._lock = asyncio.Lock()
+        self._stopping = False
         self.flushes = 0
 
     def stage(self, row: LegRow) -> None:
@@ -163,9 +165,11 @@ class LegWriter:
             self._pending.setdefault(leg_id, row)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             await asyncio.sleep(self.flush_interval)
             try:
                 await self.flush()
@@ -178,11 +182,18 @@ class LegWriter:
         self._task = asyncio.create_task(self._run(), name="leg-writer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        # Let a write in flight finish (cancelling a database write midway helps nobody);
+        # cancel only if it does not finish in time. stop() then writes what is left.
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), _STOP_WAIT_S)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         while self._pending:
             try:
                 await self.flush()

@@ -1,0 +1,63 @@
+"""What a node has right now, as typed events: its channels and its conference members.
+
+Asked after every (re)connect (CoreShowChannels, ConfbridgeListRooms, ConfbridgeList); the
+list entries go through the same translator as every other AMI event.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from callcontrol.domain.pbx_events import (
+    ChannelListed,
+    ConferenceMemberListed,
+    ConferenceRoomListed,
+)
+from callcontrol.logsetup import get_logger
+from callcontrol.pbx import commands
+from callcontrol.pbx.ami_client import AmiError, AmiLink
+from callcontrol.pbx.translator import translate
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class NodeSnapshot:
+    channels: dict[str, ChannelListed] = field(default_factory=dict)  # by Uniqueid
+    members: dict[str, ConferenceMemberListed] = field(default_factory=dict)  # by Uniqueid
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+async def take_snapshot(link: AmiLink, node: str) -> NodeSnapshot:
+    """The node's live channels and conference members; raises AmiError if it cannot say."""
+    at = _now_ms()
+    channels = {
+        e.uniqueid: e
+        for m in await link.send_list(commands.list_channels())
+        if isinstance(e := translate(m, node, at), ChannelListed)
+    }
+    try:
+        listed_rooms = await link.send_list(commands.list_rooms())
+    except AmiError as exc:
+        if commands.no_conferences(str(exc)):
+            return NodeSnapshot(channels)
+        raise
+    rooms = [
+        e for m in listed_rooms if isinstance(e := translate(m, node, at), ConferenceRoomListed)
+    ]
+    members: dict[str, ConferenceMemberListed] = {}
+    for room in rooms:
+        try:
+            listed = await link.send_list(commands.list_members(room.conference))
+        except AmiError as exc:  # the room emptied between the two questions
+            log.info("conference gone during snapshot", conference=room.conference, error=str(exc))
+            continue
+        for m in listed:
+            member = translate(m, node, at)
+            if isinstance(member, ConferenceMemberListed) and member.uniqueid:
+                members[member.uniqueid] = member
+    return NodeSnapshot(channels, members)
