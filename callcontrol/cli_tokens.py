@@ -1,7 +1,6 @@
 """`callcontrol token create --role ROLE [--name N]`, `token revoke ID`, `token list`.
 
-The lead wires ``add_token_commands(sub)`` into the main parser and dispatches the "token"
-command to ``cmd_token``.
+``add_token_commands(sub)`` adds them to the main parser; ``cmd_token`` runs them.
 """
 
 from __future__ import annotations
