@@ -23,6 +23,7 @@ from callcontrol.service.live import LiveLeg
 from callcontrol.service.live_hub import LiveHub
 from callcontrol.store import outbox
 from callcontrol.store.database import Database
+from callcontrol.store.legs import LegWriter, OutboxItem
 
 FAILED_REASONS = frozenset(
     {
@@ -77,11 +78,12 @@ def leg_view(live: LiveLeg) -> dict[str, Any]:
     }
 
 
-def webhook_hooks(hooks: Hooks, effects: Effects, database: Database) -> None:
+def webhook_hooks(hooks: Hooks, writer: LegWriter) -> None:
+    """Leg events are stored in the same transaction as the leg change that causes them."""
+
     def enqueue(kind: str, live: LiveLeg) -> None:
-        payload = leg_view(live)
         event_id = f"{kind}:{live.leg.leg_id}"  # one event of a kind per leg, ever
-        effects.submit(kind, lambda: outbox.enqueue_db(database, kind, payload, event_id))
+        writer.stage_event(OutboxItem(kind, leg_view(live), event_id))
 
     def joined(live: LiveLeg) -> None:
         enqueue("leg.joined", live)

@@ -97,7 +97,6 @@ async def service_started(settings: Settings) -> AsyncIterator[Running]:
         hub = LiveHub()
         hooks = Hooks()
         metric_hooks(hooks)
-        webhook_hooks(hooks, effects, database)
         call_control: CallControl | None = None
 
         async def spent(account_id: str) -> Decimal:
@@ -105,6 +104,7 @@ async def service_started(settings: Settings) -> AsyncIterator[Running]:
 
         if settings.nodes:
             call_control = build_call_control(settings, database, hooks, spent)
+            webhook_hooks(hooks, call_control.writer)
             billing_hooks(hooks, effects, billing, call_control, database)
             hub_hooks(hooks, hub, call_control)
             await call_control.start()

@@ -12,11 +12,13 @@ import asyncio
 import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from typing import Any
 
 import asyncpg
 
 from callcontrol.domain.legs import EndReason, Leg, LegKind, LegRole, LegState
 from callcontrol.logsetup import get_logger
+from callcontrol.store import outbox
 from callcontrol.store.database import Database
 
 log = get_logger(__name__)
@@ -34,6 +36,15 @@ class LegDetails:
     display_name: str | None = None
     end_detail: str | None = None
     idle_deadline_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A webhook event to store with the leg changes of the same flush."""
+
+    kind: str
+    payload: dict[str, Any]
+    event_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +102,18 @@ class LegRepository:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def write_now(self, rows: Iterable[LegRow]) -> None:
+    async def write_now(self, rows: Iterable[LegRow], events: Iterable[OutboxItem] = ()) -> None:
+        """Leg changes and the webhook events they cause, in one transaction: an event is
+        stored exactly when the change that caused it is."""
         batch = [_values(r) for r in rows]
-        if not batch:
+        events = list(events)
+        if not batch and not events:
             return
         async with self.database.connection() as conn, conn.transaction():
-            await conn.executemany(UPSERT, batch)
+            if batch:
+                await conn.executemany(UPSERT, batch)
+            for event in events:
+                await outbox.enqueue(conn, event.kind, event.payload, event.event_id)
 
     async def get(self, leg_id: str) -> LegRow | None:
         async with self.database.connection() as conn:
@@ -124,6 +141,7 @@ class LegWriter:
         self.repository = repository
         self.flush_interval = flush_interval
         self._pending: dict[str, LegRow] = {}
+        self._events: list[OutboxItem] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # One flush at a time: a later write never lands before an earlier one.
@@ -133,6 +151,11 @@ class LegWriter:
 
     def stage(self, row: LegRow) -> None:
         self._pending[row.leg.leg_id] = row
+        self._wake.set()
+
+    def stage_event(self, event: OutboxItem) -> None:
+        """Queue a webhook event; it is written with the next batch of leg changes."""
+        self._events.append(event)
         self._wake.set()
 
     @property
@@ -145,24 +168,26 @@ class LegWriter:
             await self._flush_locked()
 
     async def _flush_locked(self) -> None:
-        if self._pending:
+        if self._pending or self._events:
             batch, self._pending = self._pending, {}
+            events, self._events = self._events, []
             try:
-                await self.repository.write_now(batch.values())
+                await self.repository.write_now(batch.values(), events)
                 self.flushes += 1
             except asyncio.CancelledError:
                 # Stopping mid-write: the batch goes back, and stop() writes it.
-                self._restore(batch)
+                self._restore(batch, events)
                 raise
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                self._restore(batch)
+                self._restore(batch, events)
                 log.error("leg write failed; will retry", error=str(exc), legs=len(batch))
                 raise
 
-    def _restore(self, batch: dict[str, LegRow]) -> None:
+    def _restore(self, batch: dict[str, LegRow], events: list[OutboxItem]) -> None:
         """Put an unwritten batch back; a newer change of the same leg wins."""
         for leg_id, row in batch.items():
             self._pending.setdefault(leg_id, row)
+        self._events[:0] = events
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -194,7 +219,7 @@ class LegWriter:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        while self._pending:
+        while self._pending or self._events:
             try:
                 await self.flush()
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:

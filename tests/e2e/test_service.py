@@ -145,3 +145,25 @@ async def test_controls_are_audited_and_listed_for_operators(service_factory) ->
     assert actions[0] == ("session.mute-all", f"session:{sid}")
     operator_token_id = svc.tokens["operator"].split("_")[1]
     assert audit["items"][0]["actor"] == f"token:{operator_token_id}"
+
+
+async def test_leg_events_reach_the_webhook_outbox_with_the_leg(service_factory) -> None:  # type: ignore[no-untyped-def]
+    async with service_factory() as svc:
+        session = await _account_and_session(svc)
+        sid = session["session_id"]
+        assert (await svc.call("POST", f"/v1/sessions/{sid}/start", role="app"))[0] == 200
+        toll = next(
+            n["e164"] for n in session["dial_in"] if n["kind"] == "toll" and n["country"] == "US"
+        )
+        caller = _dial(svc, toll, session["access_code"], stay_ms=300)
+        await caller.ended.wait()
+        await svc.wait_for(lambda: not svc.cc.registry.legs)
+        await svc.cc.writer.flush()
+        async with svc.running.database.connection() as conn:
+            rows = await conn.fetch(
+                "SELECT event_id, kind, payload FROM webhook_outbox ORDER BY id"
+            )
+            [leg_id] = [r["leg_id"] for r in await conn.fetch("SELECT leg_id FROM legs")]
+    kinds = [(r["kind"], r["event_id"]) for r in rows]
+    assert ("leg.joined", f"leg.joined:{leg_id}") in kinds
+    assert ("leg.left", f"leg.left:{leg_id}") in kinds
