@@ -96,6 +96,21 @@ def webhook_hooks(hooks: Hooks, writer: LegWriter) -> None:
     hooks.leg_ended.append(ended)
 
 
+async def announce_billed(billing: Billing, database: Database, session: Session) -> None:
+    """Rate a closed session's legs for its final outcome and tell the app what it cost
+    (`session.billed`, once per session: the event id is the session's)."""
+    await billing.on_session_outcome(session)
+    total = await billing.live_cost(session.session_id)
+    payload = {
+        "session_id": session.session_id,
+        "account_id": session.account_id,
+        "state": session.state.value,
+        "amount": str(total),
+    }
+    event_id = f"session.billed:{session.session_id}"
+    await outbox.enqueue_db(database, "session.billed", payload, event_id)
+
+
 def billing_hooks(
     hooks: Hooks, effects: Effects, billing: Billing, cc: CallControl, database: Database
 ) -> None:
@@ -106,20 +121,9 @@ def billing_hooks(
         if not session.is_terminal or any(cc.registry.of_session(session.session_id)):
             return
 
-        async def announce() -> None:
-            await billing.on_session_outcome(session)
-            total = await billing.live_cost(session.session_id)
-            payload = {
-                "session_id": session.session_id,
-                "account_id": session.account_id,
-                "state": session.state.value,
-                "amount": str(total),
-            }
-            await outbox.enqueue_db(
-                database, "session.billed", payload, f"session.billed:{session.session_id}"
-            )
-
-        effects.submit("billing.session_billed", announce)
+        effects.submit(
+            "billing.session_billed", lambda: announce_billed(billing, database, session)
+        )
 
     def ended(live: LiveLeg) -> None:
         leg = live.leg

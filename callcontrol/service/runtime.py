@@ -19,6 +19,7 @@ from callcontrol.service.effects import Effects
 from callcontrol.service.live_hub import LiveHub
 from callcontrol.service.live_publisher import LivePublisher
 from callcontrol.service.observers import (
+    announce_billed,
     billing_hooks,
     hub_hooks,
     metric_hooks,
@@ -27,9 +28,11 @@ from callcontrol.service.observers import (
 from callcontrol.service.webhooks import WebhookWorker
 from callcontrol.service.wiring import build_call_control
 from callcontrol.settings import Settings
+from callcontrol.store import outbox
 from callcontrol.store.database import DATABASE_ERRORS, Database
 from callcontrol.store.dids import sync_inventory
 from callcontrol.store.migrations import migrate
+from callcontrol.store.sessions import SessionRepository
 from callcontrol.store.tokens import TokenRepository
 from callcontrol.tasks import OwnedTask
 from callcontrol.web.app import create_app
@@ -88,7 +91,7 @@ async def service_started(settings: Settings) -> AsyncIterator[Running]:
         await sync_inventory(database, inventory.numbers, inventory.countries)
         billing = Billing(database)
         await billing.load_rates_file(inventory.rates)
-        catch_up = OwnedTask("billing-catch-up", lambda: _rate_missed_legs(billing))
+        catch_up = OwnedTask("billing-catch-up", lambda: _catch_up_billing(billing, database))
         catch_up.start()
         stack.push_async_callback(catch_up.stop)
         effects = Effects()
@@ -145,14 +148,23 @@ async def service_started(settings: Settings) -> AsyncIterator[Running]:
 _CATCH_UP_EVERY_S = 60.0
 
 
-async def _rate_missed_legs(billing: Billing) -> None:
-    """Ended legs without a ledger line (a failed or lost rating, a restart) are rated here,
-    at start and then every minute: a charge is late at worst, never missing."""
+async def _catch_up_billing(billing: Billing, database: Database) -> None:
+    """What a crash or a failed write may have left undone, at start and then every minute:
+    ended legs without a ledger line are rated, and closed sessions whose `session.billed`
+    event is missing get it. A charge or an event is late at worst, never missing."""
+    sessions = SessionRepository(database)
     while True:
         try:
             rated = await billing.catch_up()
             if rated:
                 log.info("rated legs that had been missed", legs=rated)
+            for session_id in await outbox.sessions_without_billed_event(
+                database, _CATCH_UP_EVERY_S
+            ):
+                session = await sessions.get(session_id)
+                if session is not None:
+                    await announce_billed(billing, database, session)
+                    log.info("session billed event restored", session_id=session_id)
         except DATABASE_ERRORS as exc:
             log.warning("billing catch-up failed; will retry", error=str(exc))
         await asyncio.sleep(_CATCH_UP_EVERY_S)

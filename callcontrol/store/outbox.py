@@ -104,3 +104,24 @@ async def depth(database: Database) -> int:
         return int(
             await conn.fetchval("SELECT count(*) FROM webhook_outbox WHERE delivered_at IS NULL")
         )
+
+
+async def sessions_without_billed_event(
+    database: Database, settled_for_s: float, limit: int = 100
+) -> list[str]:
+    """Closed sessions with no live leg, closed a while ago, whose `session.billed` event was
+    never stored (a crash between the last rating and the event)."""
+    async with database.connection() as conn:
+        records = await conn.fetch(
+            """SELECT s.session_id FROM sessions s
+               WHERE s.state IN ('ended', 'cancelled')
+                 AND s.updated_at < now() - make_interval(secs => $1)
+                 AND NOT EXISTS (SELECT 1 FROM webhook_outbox o
+                                 WHERE o.event_id = 'session.billed:' || s.session_id)
+                 AND NOT EXISTS (SELECT 1 FROM legs l
+                                 WHERE l.session_id = s.session_id AND l.state <> 'ended')
+               ORDER BY s.updated_at LIMIT $2""",
+            settled_for_s,
+            limit,
+        )
+    return [r["session_id"] for r in records]
