@@ -23,6 +23,7 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.actions import Action
 
+from callcontrol.clock import now_ms
 from callcontrol.logsetup import get_logger
 from callcontrol.pbx.ami_parser import EVENT, AmiMessage
 from callcontrol.pbx.ami_protocol import CallControlAMIProtocol, from_panoramisk
@@ -52,10 +53,6 @@ class AmiLoginFailed(AmiError):
 
 MessageHandler = Callable[[AmiMessage, int], None]
 StateHandler = Callable[[str, bool, str], None]
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def backoff_delay(attempt: int, cap: float, rng: random.Random) -> float:

@@ -6,9 +6,9 @@ list entries go through the same translator as every other AMI event.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
+from callcontrol.clock import now_ms
 from callcontrol.domain.pbx_events import (
     ChannelListed,
     ConferenceMemberListed,
@@ -28,13 +28,9 @@ class NodeSnapshot:
     members: dict[str, ConferenceMemberListed] = field(default_factory=dict)  # by Uniqueid
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 async def take_snapshot(link: AmiLink, node: str) -> NodeSnapshot:
     """The node's live channels and conference members; raises AmiError if it cannot say."""
-    at = _now_ms()
+    at = now_ms()
     channels = {
         e.uniqueid: e
         for m in await link.send_list(commands.list_channels())

@@ -7,7 +7,6 @@ they need, passes "now", and writes what they decide.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
+from callcontrol.clock import now_ms
 from callcontrol.domain.errors import RateNotFound
 from callcontrol.domain.legs import Leg, LegState
 from callcontrol.domain.rating import Increment, RateBook, live_amount, rate_leg
@@ -32,8 +32,7 @@ _Q = Decimal("0.0001")
 _CATCH_UP_BATCH = 2000
 
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
+wall_clock_ms = now_ms  # the default clock; tests pass their own
 
 
 def month_of(at_ms: int) -> tuple[str, int, int]:

@@ -5,7 +5,6 @@ wired together and started and stopped as one. Implements service.ports.CallCont
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -29,10 +28,6 @@ from callcontrol.store.legs import LegRepository, LegWriter
 log = get_logger(__name__)
 
 LegHook = Callable[[LiveLeg], None]
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass

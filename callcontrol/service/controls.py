@@ -8,10 +8,10 @@ stable code for the API.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from callcontrol.clock import now_ms
 from callcontrol.domain import legs as L
 from callcontrol.domain import routing as R
 from callcontrol.domain.errors import DomainError
@@ -33,10 +33,6 @@ _REDIRECT_CONCURRENCY = 200
 OUTCOME_UNKNOWN = "outcome_unknown"
 _DROP_RETRY_MS = 5_000
 _LIVE_STATES = (L.LegState.ANSWERED, L.LegState.WAITING, L.LegState.IN_CONFERENCE)
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Controls:
@@ -288,10 +284,4 @@ class Controls:
             log.warning("idle drop hang-up failed", leg_id=live.leg.leg_id, error=exc.message)
 
     def live_counts(self, session_id: str) -> LiveCounts:
-        waiting = in_conf = ringing = 0
-        for live in self.registry.of_session(session_id):
-            state = live.leg.state
-            waiting += state is L.LegState.WAITING
-            in_conf += state is L.LegState.IN_CONFERENCE
-            ringing += state is L.LegState.CREATED
-        return LiveCounts(waiting=waiting, in_conference=in_conf, ringing=ringing)
+        return self.registry.counts(session_id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from callcontrol.clock import now_ms
 from callcontrol.domain.legs import LegRole
 from callcontrol.domain.numbers import Did, NumberKind
 from callcontrol.domain.sessions import Session, SessionEvent, SessionState, apply
@@ -172,7 +172,7 @@ class DemoTraffic:
         )
         if session is None:
             return
-        started = apply(session, SessionEvent.START, max(session.starts_at_ms, _now_ms()))
+        started = apply(session, SessionEvent.START, max(session.starts_at_ms, now_ms()))
         await self.sessions.save(started)
         log.info("demo: organizer starts the session", session=session.title)
         await self.cc.session_changed(started, SessionEvent.START)
@@ -187,14 +187,10 @@ class DemoTraffic:
             title=f"{template.title.split(' #')[0]} #{number}",
             access_code=f"{self.rng.randrange(10**8, 10**9)}",
             state=SessionState.SCHEDULED,
-            starts_at_ms=_now_ms() + 600_000,
+            starts_at_ms=now_ms() + 600_000,
             organizer_joined_at_ms=None,
             started_at_ms=None,
         )
         await self.sessions.insert(session)
         self._scheduled.append(session.session_id)
         log.info("demo: a new session is scheduled", session=session.title)
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass, field
 
+from callcontrol.clock import now_ms
 from callcontrol.domain.accounts import Account, BillingMode, Plan
 from callcontrol.domain.sessions import AudioMode, AudioOptions, Session, SessionState
 from callcontrol.store.accounts import AccountRepository
@@ -44,10 +44,6 @@ SESSIONS = (
     DemoSession("acme-retro", "acme", "Last week's retro", SessionState.ENDED),
     DemoSession("globex-offsite", "globex", "Cancelled offsite", SessionState.CANCELLED),
 )  # fmt: skip
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def seed(database: Database, rng: random.Random) -> list[Session]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import time
 from collections.abc import Awaitable, Callable
 
+from callcontrol.clock import now_ms
 from callcontrol.logsetup import get_logger
 from callcontrol.tasks import OwnedTask
 
@@ -24,7 +24,7 @@ Fire = Callable[[str, int], Awaitable[None]]
 class IdleDropTimer:
     def __init__(self, fire: Fire, clock_ms: Callable[[], int] | None = None) -> None:
         self._fire = fire
-        self._clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
+        self._clock_ms = clock_ms or now_ms
         self._heap: list[tuple[int, str]] = []
         self._deadline: dict[str, int] = {}
         self._wake = asyncio.Event()

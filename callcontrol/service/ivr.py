@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from callcontrol.clock import now_ms
 from callcontrol.domain import legs as L
 from callcontrol.domain import lockout
 from callcontrol.domain import routing as R
@@ -46,10 +47,6 @@ PROMPT_FOR_REASON = {
 MAX_CODE_DIGITS = 12
 MAX_PIN_DIGITS = 8
 _PRUNE_EVERY = 100
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def new_leg_id() -> str:
@@ -133,7 +130,7 @@ class Ivr:
         await call.set_variable("CC_PROMPT", "ss-noservice")
         await call.set_variable("CC_ROUTE", "goodbye")
 
-    async def _dialin(self, call: AgiCall, node: str) -> LiveLeg:
+    async def _dialin(self, call: AgiCall, node: str) -> None:
         did_e164 = e164_of(call.extension)
         did = await self.ports.did(did_e164) if did_e164 else None
         live = self._new_leg(call, node, did)
@@ -141,17 +138,17 @@ class Ivr:
             await call.set_variable("CC_LEG_ID", live.leg.leg_id)
             if did is None:
                 await self._reject(call, live, "unknown_did", "ss-noservice")
-                return live
+                return
             caller = live.leg.caller_e164
             if caller and lockout.is_locked(self.lockouts, lockout.caller_key(caller), now_ms()):
                 await self._reject(call, live, "caller_locked_out", "vm-goodbye")
-                return live
+                return
             delay_ms = lockout.delay_ms_for(self.lockouts, did.e164, now_ms(), self.policy)
             if delay_ms:
                 await asyncio.sleep(delay_ms / 1000)  # slows a DID under a code-guessing attack
             session = await self._ask_access_code(call, live, did)
             if session is None:
-                return live
+                return
             pin = await call.get_data(PROMPT_PIN, self.calls.digit_timeout_ms, MAX_PIN_DIGITS)
             started = time.perf_counter()
             # The PIN took seconds: route on the session as it is now (it may have started).
@@ -163,7 +160,6 @@ class Ivr:
             spent = await self._spent(account)
             route = R.route_dialin(did, session, account, as_organizer, spent)
             await self._route(call, live, session, route, role, participant, started)
-        return live
 
     def _new_leg(self, call: AgiCall, node: str, did: Did | None) -> LiveLeg:
         seen = self.registry.channels.get((node, call.uniqueid))

@@ -7,11 +7,13 @@ the dashboard hub) — one place, so nothing is forgotten.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from callcontrol.domain.legs import EndReason, Leg, LegState
 from callcontrol.domain.sessions import Session, SessionState
+from callcontrol.service.ports import LiveCounts
 from callcontrol.store.legs import LegDetails, LegRow, LegWriter
 
 
@@ -132,6 +134,19 @@ class LiveRegistry:
     def of_session(self, session_id: str) -> Iterator[LiveLeg]:
         ids = list(self._session_legs.get(session_id, ()))
         return (self.legs[i] for i in ids if i in self.legs)
+
+    def live_of_session(self, session_id: str) -> list[LiveLeg]:
+        """The session's legs still up (a leg that just ended is still indexed while the
+        listeners hear of its end)."""
+        return [lv for lv in self.of_session(session_id) if lv.leg.state is not LegState.ENDED]
+
+    def counts(self, session_id: str) -> LiveCounts:
+        states = Counter(lv.leg.state for lv in self.live_of_session(session_id))
+        return LiveCounts(
+            waiting=states[LegState.WAITING],
+            in_conference=states[LegState.IN_CONFERENCE],
+            ringing=states[LegState.CREATED],
+        )
 
     def of_node(self, node: str) -> Iterator[LiveLeg]:
         return (lv for lv in list(self.legs.values()) if lv.leg.node == node)

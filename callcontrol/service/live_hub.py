@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from callcontrol.clock import now_ms
 from callcontrol.logsetup import get_logger
 from callcontrol.service.live_history import LiveHistory
 
@@ -31,8 +31,7 @@ KINDS = ("node", "session", "leg", "alert", "metric")
 Changes = dict[str, dict[str, dict[str, Any] | None]]
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
+_wall_ms = now_ms
 
 
 class _Batch:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
+from callcontrol.clock import now_ms
 from callcontrol.logsetup import get_logger
 from callcontrol.service.billing import Billing
 from callcontrol.service.callcontrol import CallControl
@@ -54,7 +54,7 @@ class LivePublisher:
                     "detail": link.detail,
                     "latency_ms": round(link.last_ping_ms, 1) if link.last_ping_ms else None,
                     "live_channels": per_node.get(name, 0),
-                    "at_ms": time.time_ns() // 1_000_000,
+                    "at_ms": now_ms(),
                 },
             )
         costs = self.cc.registry.session_costs

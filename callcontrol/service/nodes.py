@@ -83,10 +83,6 @@ class NodeSet:
                 await self._consumer
             self._consumer = None
 
-    async def drain(self) -> None:
-        """Wait until every queued event has been handled (tests, resync barriers)."""
-        await self.queue.join()
-
     async def _consume(self) -> None:
         while True:
             item = await self.queue.get()

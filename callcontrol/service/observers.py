@@ -199,9 +199,8 @@ def publish_session(
     hub: LiveHub, cc: CallControl, session_id: str, session: Session | None = None
 ) -> None:
     session = session or cc.registry.sessions.get(session_id)
-    # A leg that just ended is still in the registry while its hooks run: not live any more.
-    legs = [lv for lv in cc.registry.of_session(session_id) if lv.leg.state is not L.LegState.ENDED]
-    states = Counter(lv.leg.state for lv in legs)
+    legs = cc.registry.live_of_session(session_id)
+    counts = cc.registry.counts(session_id)
     waiting = [lv for lv in legs if lv.leg.state is L.LegState.WAITING]
     deadlines = [lv.details.idle_deadline_ms for lv in waiting if lv.details.idle_deadline_ms]
     hub.publish(
@@ -215,9 +214,9 @@ def publish_session(
             "node": cc.registry.session_nodes.get(session_id),
             "access_code": session.access_code if session else None,
             "counts": {
-                "waiting": states[L.LegState.WAITING],
-                "in_conference": states[L.LegState.IN_CONFERENCE],
-                "ringing": states[L.LegState.CREATED],
+                "waiting": counts.waiting,
+                "in_conference": counts.in_conference,
+                "ringing": counts.ringing,
                 "by_kind": dict(Counter(lv.leg.kind.value for lv in legs)),
             },
             "oldest_waiting_since_ms": min(

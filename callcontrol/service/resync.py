@@ -8,9 +8,9 @@ after a leg began lost that leg in the restart.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
+from callcontrol.clock import now_ms
 from callcontrol.domain import callflow
 from callcontrol.domain import legs as L
 from callcontrol.domain import pbx_events as ev
@@ -25,10 +25,6 @@ from callcontrol.service.tracker import LegTracker
 log = get_logger(__name__)
 CHANNEL_UP = 6  # Asterisk's channel state "Up": answered
 WAITING_CONTEXT = "cc-waiting"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Resync:

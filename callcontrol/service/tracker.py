@@ -206,7 +206,7 @@ class LegTracker:
             return
         live = self.registry.legs.get(e.value)
         if live is not None and live.leg.node == e.node and live.leg.uniqueid is None:
-            self.registry.update(live, _with_uniqueid(live.leg, e.uniqueid))
+            self.registry.update(live, replace(live.leg, uniqueid=e.uniqueid))
 
 
 def latest_stamp(leg: L.Leg) -> int:
@@ -219,10 +219,6 @@ def latest_stamp(leg: L.Leg) -> int:
         leg.left_at_ms,
     )
     return max(s for s in stamps if s is not None)
-
-
-def _with_uniqueid(leg: L.Leg, uniqueid: str) -> L.Leg:
-    return replace(leg, uniqueid=uniqueid)
 
 
 def _backdated(leg: L.Leg, created_at_ms: int) -> L.Leg:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+from callcontrol.clock import now_ms
 from callcontrol.domain.errors import IllegalSessionTransition
 from callcontrol.domain.numbers import NumberKind
 from callcontrol.domain.sessions import Session, SessionEvent, apply
@@ -45,7 +45,7 @@ def build_call_control(
         return node_names[0] if node_names else "unknown"
 
     async def session_event(session: Session, event: SessionEvent) -> Session:
-        at = time.time_ns() // 1_000_000
+        at = now_ms()
 
         def change(current: Session) -> Session:
             try:

@@ -9,7 +9,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from callcontrol.domain.accounts import Account, BillingMode, Plan
@@ -57,7 +57,6 @@ class Stack:
     settings: Settings
     sessions: SessionRepository
     accounts: AccountRepository
-    ended: list[LegRow] = field(default_factory=list)
 
     @property
     def sim(self) -> SimNode:

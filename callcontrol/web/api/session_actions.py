@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+from callcontrol.clock import now_ms
 from callcontrol.domain.errors import IllegalSessionTransition, TimeWentBackwards
 from callcontrol.domain.sessions import Session, SessionEvent, apply
 from callcontrol.logsetup import get_logger
@@ -39,7 +38,7 @@ _ACTIONS = {
 
 def _handler(event: SessionEvent) -> HandlerFn:
     async def handler(call: Call) -> Reply:
-        at_ms = time.time_ns() // 1_000_000
+        at_ms = now_ms()
 
         def change(session: Session) -> Session:
             try:
