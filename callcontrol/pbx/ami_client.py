@@ -33,6 +33,7 @@ from callcontrol.settings import PbxNode
 log = get_logger(__name__)
 
 _BACKOFF_BASE_S = 0.5
+_STOP_WAIT_S = 5.0
 
 
 class AmiError(Exception):
@@ -121,17 +122,21 @@ class AmiLink:
         self._manager: _Manager | None = None
         self._lost_event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         self._task = asyncio.create_task(self._supervise(), name=f"ami-{self.node.name}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        # The flag ends the loop even if a cancellation is swallowed by a wait that completed
+        # at the same instant (asyncio.wait_for on Python 3.11); the wait is bounded too.
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, _STOP_WAIT_S)
         self._teardown()
 
     def _set_state(self, connected: bool, detail: str) -> None:
@@ -142,7 +147,7 @@ class AmiLink:
 
     async def _supervise(self) -> None:
         attempt = 0
-        while True:
+        while not self._stopping:
             try:
                 await self._connect_once()
                 attempt = 0

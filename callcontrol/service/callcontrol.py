@@ -5,6 +5,7 @@ wired together and started and stopped as one. Implements service.ports.CallCont
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -98,13 +99,15 @@ class CallControl:
         self.agi_port = await self.agi.start(self.settings.agi.host, self.settings.agi.port)
 
     async def stop(self) -> None:
+        """Stop every part, in order; a part that fails to stop does not keep the others up."""
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        await self.agi.stop()
-        await self.nodes.stop()
-        await self.timer.stop()
-        await self.writer.stop()
+        async with contextlib.AsyncExitStack() as parts:  # unwinds last-pushed first
+            parts.push_async_callback(self.writer.stop)
+            parts.push_async_callback(self.timer.stop)
+            parts.push_async_callback(self.nodes.stop)
+            await self.agi.stop()
 
     async def _reload(self) -> None:
         """After a restart: the open legs, their sessions and their pending idle drops."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urlparse
@@ -13,6 +14,7 @@ from callcontrol.settings import DatabaseSettings
 from callcontrol.store.embedded import EmbeddedPostgres
 
 log = get_logger(__name__)
+_CLOSE_WAIT_S = 10.0
 
 # What a database call may raise when the server is away or refuses: callers catch these.
 DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -57,7 +59,12 @@ class Database:
     async def close(self) -> None:
         if self.pool is not None:
             pool, self.pool = self.pool, None
-            await pool.close()
+            try:
+                # close() waits for every connection to be released; do not wait forever.
+                await asyncio.wait_for(pool.close(), _CLOSE_WAIT_S)
+            except TimeoutError:
+                log.warning("database pool did not close in time; terminating it")
+                pool.terminate()
         if self._embedded is not None:
             embedded, self._embedded = self._embedded, None
             await embedded.stop()
