@@ -256,6 +256,21 @@ def test_split_args_raw_and_limited() -> None:
     assert split_args('a,"b,c"', remove_chars=False) == ["a", '"b,c"']
     assert split_args("a\\,b,c", remove_chars=False) == ["a\\,b", "c"]
     assert split_args("a,b,c,d", max_args=2) == ["a", "b,c,d"]
+    assert split_args("a,b,", max_args=3) == ["a", "b", ""]
+    assert split_args("a,b,c", max_args=1) == ["a,b,c"]
+
+
+@given(
+    st.text(alphabet="ab,| ", min_size=1, max_size=20),
+    st.sampled_from([",", "|"]),
+    st.one_of(st.none(), st.integers(1, 4)),
+)
+def test_plain_arguments_split_as_the_character_walk_does(
+    raw: str, delim: str, max_args: int | None
+) -> None:
+    # a trailing "()" sends the text down the walk without moving any split
+    walked = split_args(raw + "()", delim, max_args=max_args)
+    assert split_args(raw, delim, max_args=max_args) == [*walked[:-1], walked[-1][:-2]]
 
 
 _SPECIAL = '\\,"()[]'

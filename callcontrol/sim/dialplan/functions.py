@@ -6,6 +6,7 @@ Each takes the argument text (already substituted) and a reader for variables
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -34,6 +35,7 @@ def decode_char(text: str, i: int) -> tuple[str, int]:
     return nxt, 2
 
 
+@functools.lru_cache(maxsize=256)  # a dialplan uses a handful of specs, over and over
 def filter_allowed(spec: str) -> frozenset[str]:
     """FILTER's allowed-character spec: characters, escapes and `a-b` ranges
     (a reversed range wraps around the 8-bit table, as in Asterisk)."""

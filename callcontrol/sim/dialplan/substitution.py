@@ -144,6 +144,8 @@ def _expression(expr: str) -> str:
 
 def split_name(name: str) -> tuple[str, int, int, bool]:
     """parse_variable_name(): -> (name, offset, length, is_function)."""
+    if ":" not in name:
+        return name, 0, _INT_MAX, "(" in name
     parens, is_function = 0, False
     for idx, ch in enumerate(name):
         if ch == "(":
