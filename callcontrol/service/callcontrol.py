@@ -71,7 +71,7 @@ class CallControl:
         )
         self.nodes = NodeSet(settings.nodes, self.on_event)
         self.ivr = Ivr(self.registry, ivr_ports, settings.calls, settings.lockout)
-        self.ivr.on_lockout = self._on_lockout
+        self.ivr.guard.on_lockout = self._on_lockout
         self.ivr.on_decision = self._on_decision
         self.controls = Controls(
             self.registry,

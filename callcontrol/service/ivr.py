@@ -15,13 +15,13 @@ from decimal import Decimal
 
 from callcontrol.clock import now_ms
 from callcontrol.domain import legs as L
-from callcontrol.domain import lockout
 from callcontrol.domain import routing as R
 from callcontrol.domain.accounts import Account
 from callcontrol.domain.numbers import Did, NumberKind, is_e164
 from callcontrol.domain.sessions import Session, SessionEvent
 from callcontrol.logsetup import bound, get_logger
 from callcontrol.pbx.agi_server import AgiCall, AgiHangup
+from callcontrol.service.guard import BruteForceGuard
 from callcontrol.service.live import LiveLeg, LiveRegistry
 from callcontrol.settings import CallSettings, LockoutSettings
 
@@ -46,7 +46,6 @@ PROMPT_FOR_REASON = {
 }
 MAX_CODE_DIGITS = 12
 MAX_PIN_DIGITS = 8
-_PRUNE_EVERY = 100
 
 
 def new_leg_id() -> str:
@@ -85,16 +84,7 @@ class Ivr:
         self.registry = registry
         self.ports = ports
         self.calls = calls
-        self.policy = lockout.Policy(
-            max_failures=lockout_settings.max_failures,
-            window_ms=lockout_settings.window_s * 1000,
-            lockout_ms=lockout_settings.lockout_s * 1000,
-            did_delay_step_ms=lockout_settings.did_delay_step_ms,
-            did_max_delay_ms=lockout_settings.did_max_delay_ms,
-        )
-        self.lockouts = lockout.LockoutState()
-        self._failures = 0
-        self.on_lockout: Callable[[str], None] = lambda kind: None
+        self.guard = BruteForceGuard(lockout_settings)
         self.on_decision: Callable[[float], None] = lambda seconds: None
         self.end_leg: Callable[[LiveLeg, int, L.EndReason], None] = lambda live, at, why: None
 
@@ -139,23 +129,21 @@ class Ivr:
             if did is None:
                 await self._reject(call, live, "unknown_did", "ss-noservice")
                 return
-            caller = live.leg.caller_e164
-            if caller and lockout.is_locked(self.lockouts, lockout.caller_key(caller), now_ms()):
+            if self.guard.caller_locked(live.leg.caller_e164, now_ms()):
                 await self._reject(call, live, "caller_locked_out", "vm-goodbye")
                 return
-            delay_ms = lockout.delay_ms_for(self.lockouts, did.e164, now_ms(), self.policy)
+            delay_ms = self.guard.did_delay_ms(did.e164, now_ms())
             if delay_ms:
                 await asyncio.sleep(delay_ms / 1000)  # slows a DID under a code-guessing attack
             session = await self._ask_access_code(call, live, did)
             if session is None:
                 return
-            pin = await call.get_data(PROMPT_PIN, self.calls.digit_timeout_ms, MAX_PIN_DIGITS)
+            answer = await self._ask_pin(call, live, did, session)
+            if answer is None:
+                return
             started = time.perf_counter()
-            # The PIN took seconds: route on the session as it is now (it may have started).
-            session = await self.ports.session(session.session_id) or session
-            as_organizer = bool(pin) and pin == session.organizer_pin
+            session, as_organizer, participant = answer
             role = L.LegRole.ORGANIZER if as_organizer else L.LegRole.ATTENDEE
-            participant = pin if pin and not as_organizer else None
             account = await self.ports.account(session.account_id)
             spent = await self._spent(account)
             route = R.route_dialin(did, session, account, as_organizer, spent)
@@ -182,7 +170,6 @@ class Ivr:
         return live
 
     async def _ask_access_code(self, call: AgiCall, live: LiveLeg, did: Did) -> Session | None:
-        caller = live.leg.caller_e164
         for attempt in range(1, self.calls.access_code_attempts + 1):
             code = await call.get_data(
                 PROMPT_ACCESS_CODE, self.calls.digit_timeout_ms, MAX_CODE_DIGITS
@@ -191,32 +178,41 @@ class Ivr:
             if session is not None:
                 return session
             log.info("wrong access code", attempt=attempt, digits=len(code))
-            if self._record_failure(caller, did.e164):
-                await self._reject(call, live, "caller_locked_out", "vm-goodbye")
+            if await self._wrong_entry(call, live, did, attempt, "access_code"):
                 return None
-            if attempt < self.calls.access_code_attempts:
-                await call.stream_file(PROMPT_INVALID)
         await self._reject(call, live, "wrong_access_code", PROMPT_INVALID)
         return None
 
-    def _record_failure(self, caller: str | None, did: str) -> bool:
-        """Count a wrong code against the caller and the DID; True when the caller is locked."""
-        at = now_ms()
-        self._failures += 1
-        if self._failures % _PRUNE_EVERY == 0:  # forget expired counts and locks
-            self.lockouts = lockout.prune(self.lockouts, at, self.policy)
-        self.lockouts, _ = lockout.record_failure(
-            self.lockouts, lockout.did_key(did), at, self.policy
-        )
-        if caller is None:
-            return False
-        self.lockouts, locked_until = lockout.record_failure(
-            self.lockouts, lockout.caller_key(caller), at, self.policy
-        )
-        if locked_until is not None:
-            log.warning("caller locked out", caller=caller, until_ms=locked_until)
-            self.on_lockout("caller")
+    async def _ask_pin(
+        self, call: AgiCall, live: LiveLeg, did: Did, session: Session
+    ) -> tuple[Session, bool, str | None] | None:
+        """The organizer PIN, or an attendee's audio PIN (`#` skips) -> (session as it is now,
+        organizer?, audio PIN). An entry as long as the organizer PIN that is not it is a
+        wrong organizer PIN: counted like a wrong access code, and asked again."""
+        for attempt in range(1, self.calls.access_code_attempts + 1):
+            pin = await call.get_data(PROMPT_PIN, self.calls.digit_timeout_ms, MAX_PIN_DIGITS)
+            # The PIN took seconds: route on the session as it is now (it may have started).
+            session = await self.ports.session(session.session_id) or session
+            if pin == session.organizer_pin:
+                return session, True, None
+            if len(pin) != len(session.organizer_pin):
+                return session, False, pin or None
+            log.info("wrong organizer PIN", attempt=attempt)
+            if await self._wrong_entry(call, live, did, attempt, "organizer_pin"):
+                return None
+        await self._reject(call, live, "wrong_organizer_pin", PROMPT_INVALID)
+        return None
+
+    async def _wrong_entry(
+        self, call: AgiCall, live: LiveLeg, did: Did, attempt: int, what: str
+    ) -> bool:
+        """Count a wrong access code or organizer PIN; True when the caller is now locked
+        out (and refused), else "invalid" is played before the next try, if any."""
+        if self.guard.failed(live.leg.caller_e164, did.e164, now_ms(), what):
+            await self._reject(call, live, "caller_locked_out", "vm-goodbye")
             return True
+        if attempt < self.calls.access_code_attempts:
+            await call.stream_file(PROMPT_INVALID)
         return False
 
     # -- Call Me -------------------------------------------------------------------------------

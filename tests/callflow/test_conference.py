@@ -87,6 +87,55 @@ async def test_repeated_wrong_codes_lock_the_caller_out(db_url: str) -> None:
     assert all(r.leg.end_reason is EndReason.REJECTED for r in rows)
 
 
+CODE = Digits("123456789#")
+PIN_GUESSES = [CODE, Digits("1111#"), Digits("2222#"), Digits("3333#"), WaitMs(5000), Hangup()]
+
+
+async def test_wrong_organizer_pins_are_asked_again_then_refused(db_url: str) -> None:
+    calls = CallSettings(digit_timeout_ms=3000, access_code_attempts=3)
+    async with running_stack(db_url, calls=calls) as stack:
+        await stack.add_account()
+        await stack.add_session()  # organizer PIN 4321
+        guesser = stack.sim.place_call(TOLL_DID.e164, "+14155550150", script=PIN_GUESSES)
+        await guesser.ended.wait()
+        second_try = [CODE, Digits("1234#"), Digits("4321#"), WaitMs(2000), Hangup()]
+        organizer = stack.sim.place_call(TOLL_DID.e164, "+14155550151", script=second_try)
+        await organizer.ended.wait()
+        await stack.wait_for(lambda: not stack.cc.registry.legs)
+        rows = {r.leg.caller_e164: r for r in await stack.leg_rows()}
+    refused, joined = rows["+14155550150"], rows["+14155550151"]
+    assert refused.leg.end_reason is EndReason.REJECTED
+    assert refused.details.end_detail == "wrong_organizer_pin"
+    assert refused.leg.role is LegRole.ATTENDEE and refused.leg.waiting_at_ms is None
+    assert joined.leg.role is LegRole.ORGANIZER and joined.leg.waiting_at_ms is not None
+
+
+async def test_organizer_pin_guesses_lock_the_caller_out(db_url: str) -> None:
+    calls = CallSettings(digit_timeout_ms=3000, access_code_attempts=3)
+    lockout = LockoutSettings(max_failures=4, window_s=600, lockout_s=600, did_delay_step_ms=0)
+    async with running_stack(db_url, calls=calls, lockout=lockout) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        for _ in range(2):  # 3 wrong PINs, then the 4th locks the number mid-call
+            caller = stack.sim.place_call(TOLL_DID.e164, "+14155550152", script=PIN_GUESSES)
+            await caller.ended.wait()
+        # Now even the organizer PIN is refused from that number, before any prompt.
+        right = [CODE, Digits("4321#"), WaitMs(5000), Hangup()]
+        last = stack.sim.place_call(TOLL_DID.e164, "+14155550152", script=right)
+        await last.ended.wait()
+        # An attendee's audio PIN of another length is not a guess: other callers still join.
+        attendee = [CODE, Digits("778899#"), WaitMs(1000), Hangup()]
+        other = stack.sim.place_call(TOLL_DID.e164, "+14155550153", script=attendee)
+        await other.ended.wait()
+        await stack.wait_for(lambda: not stack.cc.registry.legs)
+        rows = await stack.leg_rows()
+    details = [r.details.end_detail for r in rows if r.leg.caller_e164 == "+14155550152"]
+    assert details == ["wrong_organizer_pin", "caller_locked_out", "caller_locked_out"]
+    [joined] = [r for r in rows if r.leg.caller_e164 == "+14155550153"]
+    assert joined.leg.conference_at_ms is not None
+    assert joined.details.participant_id == "778899"
+
+
 async def test_two_nodes_call_me_goes_to_the_sessions_node(db_url: str) -> None:
     calls = CallSettings(digit_timeout_ms=3000, callme_confirm_timeout_ms=2000)
     async with running_stack(db_url, calls=calls, nodes=2) as stack:
