@@ -13,6 +13,7 @@ from callcontrol.domain.pbx_events import OriginateReason
 _BUSY = frozenset({17})
 _NO_ANSWER = frozenset({18, 19, 20})
 _CONGESTION = frozenset({34, 38, 41, 42, 44})
+_UNKNOWN_CAUSE = 0  # AST_CAUSE_NOTDEFINED
 
 _ORIGINATE_FAILURE = {
     OriginateReason.BUSY: EndReason.BUSY,
@@ -41,6 +42,18 @@ def end_reason_for_hangup(leg: Leg, requested: EndReason | None, cause: int) -> 
             return EndReason.CONGESTION
         return EndReason.FAILED
     return EndReason.CALLER_HANGUP
+
+
+def awaits_originate_result(leg: Leg, requested: EndReason | None, cause: int) -> bool:
+    """True when an unanswered Call Me leg hangs up without saying why (cause 0, as the
+    near half of a Local channel does: the network's cause is on the far half). Its failed
+    OriginateResponse says why, and Asterisk may send it just after the Hangup."""
+    return (
+        requested is None
+        and leg.kind is LegKind.CALLME
+        and leg.answered_at_ms is None
+        and cause == _UNKNOWN_CAUSE
+    )
 
 
 def end_reason_for_originate(reason: int) -> EndReason:

@@ -103,6 +103,7 @@ class CallControl:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        self.tracker.stop()
         async with contextlib.AsyncExitStack() as parts:  # unwinds last-pushed first
             parts.push_async_callback(self.writer.stop)
             parts.push_async_callback(self.timer.stop)

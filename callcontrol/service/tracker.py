@@ -6,8 +6,9 @@ machine with the event's own time, and hands the result to the registry (which p
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from callcontrol.domain import callflow
 from callcontrol.domain import legs as L
@@ -21,6 +22,17 @@ from callcontrol.service.live import ChannelSeen, LiveLeg, LiveRegistry
 log = get_logger(__name__)
 
 LegEnded = Callable[[LiveLeg], None]
+
+# How long an unexplained Call Me Hangup waits for its OriginateResponse (sent by another
+# Asterisk thread, milliseconds apart) before the leg ends as failed.
+ORIGINATE_RESULT_WAIT_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class _ParkedHangup:
+    at_ms: int
+    cause: int
+    fallback: asyncio.TimerHandle
 
 
 class LegTracker:
@@ -52,6 +64,12 @@ class LegTracker:
             ev.OriginateResult: self._originate_result,  # type: ignore[dict-item]
             ev.VariableSet: self._variable_set,  # type: ignore[dict-item]
         }
+        self._parked: dict[str, _ParkedHangup] = {}
+
+    def stop(self) -> None:
+        """End the legs still waiting for an OriginateResponse: none will be read now."""
+        for leg_id in list(self._parked):
+            self._settle(leg_id, None)
 
     def handle(self, event: object) -> None:
         handler = self._handlers.get(type(event))
@@ -87,9 +105,32 @@ class LegTracker:
         if live is None:
             self.registry.channels.pop((e.node, e.uniqueid), None)
             return
+        if callflow.awaits_originate_result(live.leg, live.requested_end, e.cause):
+            self._park(live, e)
+            return
         reason = callflow.end_reason_for_hangup(live.leg, live.requested_end, e.cause)
         with bound(leg_id=live.leg.leg_id, session_id=live.leg.session_id):
             self.end(live, e.at_ms, reason, e.cause)
+
+    def _park(self, live: LiveLeg, e: ev.ChannelHungUp) -> None:
+        """Hold the leg's end (at the Hangup's time) until its OriginateResponse says why."""
+        self.registry.channels.pop((e.node, e.uniqueid), None)
+        leg_id = live.leg.leg_id
+        fallback = asyncio.get_running_loop().call_later(
+            ORIGINATE_RESULT_WAIT_S, self._settle, leg_id, None
+        )
+        self._parked[leg_id] = _ParkedHangup(e.at_ms, e.cause, fallback)
+
+    def _settle(self, leg_id: str, reason: L.EndReason | None) -> None:
+        parked = self._parked.pop(leg_id)
+        parked.fallback.cancel()
+        live = self.registry.legs.get(leg_id)
+        if live is None or live.leg.state is L.LegState.ENDED:  # e.g. closed by a resync
+            return
+        if reason is None:
+            reason = callflow.end_reason_for_hangup(live.leg, live.requested_end, parked.cause)
+        with bound(leg_id=leg_id, session_id=live.leg.session_id):
+            self.end(live, parked.at_ms, reason, parked.cause)
 
     def end(
         self,
@@ -179,9 +220,12 @@ class LegTracker:
         if e.success or e.uniqueid is None:
             return
         live = self.registry.by_channel(e.node, e.uniqueid)
-        if live is None:  # the Hangup came first (no answer, congestion) and ended the leg
+        if live is None:  # the Hangup came first with its cause and ended the leg
             return
         reason = callflow.end_reason_for_originate(e.reason)
+        if live.leg.leg_id in self._parked:  # its Hangup came first, without a cause
+            self._settle(live.leg.leg_id, reason)
+            return
         if (e.node, e.uniqueid) in self.registry.channels:
             # The channel exists (busy: the response precedes the Hangup): its Hangup ends
             # the leg, with the Q.850 cause.

@@ -87,7 +87,7 @@ async def _local(rt: Runtime, req: OriginateRequest, rest: str) -> None:
     one = rt.new_channel("Local", base + ";1", context, exten, state=DOWN, uniqueid=req.channel_id)
     two = rt.new_channel(
         "Local", base + ";2", context, exten, state=RING,
-        uniqueid=req.other_channel_id, linkedid=one.uniqueid,
+        uniqueid=_far_half_id(req), linkedid=one.uniqueid,
     )  # fmt: skip
     one.peer, two.peer = two, one
     one.app, one.app_data = "AppDial2", "(Outgoing Line)"
@@ -115,6 +115,13 @@ async def _local(rt: Runtime, req: OriginateRequest, rest: str) -> None:
     else:
         rt.vanish(one, two.hangup_cause)
         respond(rt, req, None, status)
+
+
+def _far_half_id(req: OriginateRequest) -> str | None:
+    """The ;2 half's Uniqueid: OtherChannelId, else "<ChannelId>;2" (core_unreal.c)."""
+    if req.other_channel_id:
+        return req.other_channel_id
+    return f"{req.channel_id};2" if req.channel_id else None
 
 
 async def _trunk(rt: Runtime, req: OriginateRequest, rest: str, callees: CalleeBook) -> None:

@@ -2,8 +2,9 @@
 
 CALLCONTROL_TEST_ASTERISK=host:port[:user:secret] names the Asterisk's AMI (user defaults to
 `callcontrol`). That Asterisk must load dialplan/ and config/asterisk/ (AMI on the given port)
-plus a caller simulator, context `cc-test-caller`, in its own config directory (never in
-dialplan/). The dialplan's CC_AGI_HOST global names our FastAGI port:
+plus the test phones of tests/asterisk/cc-test-callers.conf (`[cc-test-caller]` places
+dial-in calls, `[cc-test-callee]` answers Call Me), #included from its own config directory,
+never from dialplan/. The dialplan's CC_AGI_HOST global names our FastAGI port:
 CALLCONTROL_TEST_AGI_PORT (default 4573) must match it; the stack checks this with a Getvar
 of the global before it starts and fails with a clear message when they differ.
 """
@@ -32,6 +33,7 @@ from callcontrol.store.database import Database
 from callcontrol.store.sessions import SessionRepository
 from tests.asterisk.wire import AmiDriver, LinkCutter, Target
 from tests.callflow.harness import (
+    TEST_CALLEE_DIAL,
     TOLL_DID,
     TOLL_DID_DE,
     TOLLFREE_DID,
@@ -137,11 +139,14 @@ async def real_stack(db_url: str, target: Target) -> AsyncIterator[RealStack]:
             connect_timeout=2.0,
             action_timeout=5.0,
             reconnect_max=0.5,
+            dial_template=TEST_CALLEE_DIAL,  # Call Me rings cc-test-callers.conf's phones
         )
         settings = Settings(
             nodes=(node,),
             agi=AgiSettings(port=agi_port),
-            calls=CallSettings(digit_timeout_ms=3000),
+            calls=CallSettings(
+                digit_timeout_ms=3000, callme_confirm_timeout_ms=8000, callme_ring_timeout_ms=4000
+            ),
             database=database.settings,
         )
         await seed_dids(database, [TOLL_DID, TOLLFREE_DID, TOLLFREE_DID_FR, TOLL_DID_DE])

@@ -11,6 +11,7 @@ import pytest
 
 from callcontrol.domain.legs import EndReason, LegKind, LegRole, LegState
 from callcontrol.domain.sessions import SessionEvent, SessionState, apply
+from callcontrol.service.ports import CallMeRequest
 from callcontrol.store.legs import LegRow
 from tests.asterisk.conftest import SKIP_REASON, RealStack, real_stack, target_from_env
 from tests.asterisk.wire import Target
@@ -151,3 +152,87 @@ async def test_reconnect_resyncs_legs_that_ended_during_the_outage(
     assert len(ended) == 1
     assert ended[0].leg.estimated is True
     assert ended[0].leg.caller_e164 == "+14155550122"
+
+
+# Call Me rings Local/<number>@cc-test-callee; the number's last digit picks the callee.
+CONFIRMS, SILENT, BUSY, NO_ANSWER, CONGESTED = (f"+49301234567{d}" for d in "12345")
+
+
+async def _call_me(real: RealStack, callee: str) -> str:
+    stack = real.stack
+    await stack.add_account()
+    session = await stack.add_session(state=SessionState.STARTED)
+    request = CallMeRequest(session, callee, "DE", "Ada", LegRole.ATTENDEE, "p-42")
+    return (await stack.cc.request_callme(request)).leg_id
+
+
+async def _callme_ended(real: RealStack, leg_id: str) -> LegRow:
+    stack = real.stack
+    await stack.wait_for(lambda: leg_id not in stack.cc.registry.legs, timeout=30)
+    await stack.cc.writer.flush()
+    row = await stack.cc.legs.get(leg_id)
+    assert row is not None
+    return row
+
+
+async def test_call_me_answered_and_confirmed_joins_the_conference(
+    db_url: str, target: Target
+) -> None:
+    async with real_stack(db_url, target) as real:
+        stack = real.stack
+        leg_id = await _call_me(real, CONFIRMS)
+        joined = await real.ami.wait_event(
+            lambda e: e.get("Event") == "ConfbridgeJoin" and e.get("Uniqueid") == leg_id,
+            timeout=20,
+        )
+        assert joined["Conference"] == "cc-s1"
+        await stack.wait_for(
+            lambda: stack.cc.registry.legs[leg_id].leg.state is LegState.IN_CONFERENCE
+        )
+        await stack.cc.drop_leg(leg_id)
+        row = await _callme_ended(real, leg_id)
+    leg = row.leg
+    assert leg.kind is LegKind.CALLME
+    assert leg.uniqueid == leg_id  # the ChannelId we set is the channel's Uniqueid
+    assert leg.end_reason is EndReason.OPERATOR_DROP
+    answered, joined_at = leg.answered_at_ms, leg.conference_at_ms
+    assert answered is not None and joined_at is not None
+    # The phone answers after 1 s of ringing and presses 1 three seconds later.
+    assert leg.created_at_ms + 800 <= answered and answered + 2500 <= joined_at
+    assert row.details.participant_id == "p-42"
+
+
+async def test_call_me_answered_but_not_confirmed_hangs_up(db_url: str, target: Target) -> None:
+    async with real_stack(db_url, target) as real:
+        leg_id = await _call_me(real, SILENT)
+        row = await _callme_ended(real, leg_id)
+    assert row.leg.end_reason is EndReason.NOT_CONFIRMED
+    assert row.leg.answered_at_ms is not None and row.leg.conference_at_ms is None
+
+
+@pytest.mark.parametrize(
+    ("callee", "reason", "cause"),
+    [
+        # A Local channel's near half (the leg's channel) hangs up with cause 0 on busy and
+        # congestion, before or after the OriginateResponse (two Asterisk threads): the
+        # response gives the reason.
+        (BUSY, EndReason.BUSY, 0),
+        (NO_ANSWER, EndReason.NO_ANSWER, 19),
+        (CONGESTED, EndReason.CONGESTION, 0),
+    ],
+    ids=["busy", "no-answer", "congestion"],
+)
+@pytest.mark.parametrize("attempt", [1, 2, 3])  # the two threads race: try each a few times
+async def test_unanswered_call_me_records_why(
+    db_url: str, target: Target, callee: str, reason: EndReason, cause: int, attempt: int
+) -> None:
+    async with real_stack(db_url, target) as real:
+        leg_id = await _call_me(real, callee)
+        row = await _callme_ended(real, leg_id)
+        far = await real.ami.wait_event(
+            lambda e: e.get("Event") == "Hangup" and e.get("Uniqueid") == f"{leg_id};2"
+        )
+    assert row.leg.end_reason is reason
+    assert row.leg.hangup_cause == cause
+    assert row.leg.answered_at_ms is None
+    assert far["Cause"] == {EndReason.BUSY: "17", EndReason.CONGESTION: "34"}.get(reason, "19")

@@ -232,10 +232,24 @@ def asterisklint_path() -> str:
     return found
 
 
-def test_asterisklint_reports_nothing_on_the_dialplan(tmp_path: Path) -> None:
+TEST_PHONES = ROOT / "tests" / "asterisk" / "cc-test-callers.conf"
+
+
+@pytest.mark.parametrize(
+    ("source", "header"),
+    [
+        (DIALPLAN / "extensions.conf", ""),
+        # the real-Asterisk suite's phones, included after [general] and [globals] there
+        (TEST_PHONES, "[general]\n\n[globals]\n\n"),
+    ],
+    ids=["dialplan", "test-phones"],
+)
+def test_asterisklint_reports_nothing_on_the_dialplan(
+    tmp_path: Path, source: Path, header: str
+) -> None:
     # Lint a copy without func_odbc.conf so nothing outside dialplan/ is read.
     copy = tmp_path / "extensions.conf"
-    copy.write_text((DIALPLAN / "extensions.conf").read_text(encoding="utf-8"), encoding="utf-8")
+    copy.write_text(header + source.read_text(encoding="utf-8"), encoding="utf-8")
     env = {**os.environ, "ALINT_IGNORE": ",".join(sorted(ASTERISKLINT_ALLOWED))}
     result = subprocess.run(
         [asterisklint_path(), "dialplan-check", str(copy)],
@@ -256,7 +270,9 @@ def test_every_context_of_the_contract_exists() -> None:
     doc = (DOCS / "asterisk.md").read_text(encoding="utf-8")
     wanted = set(re.findall(r"\[(cc-[a-z-]+)\]", doc))
     assert wanted >= {"cc-inbound", "cc-callme", "cc-waiting", "cc-conference", "cc-goodbye"}
-    assert wanted <= contexts()
+    test_phones = set(re.findall(r"^\[(cc-[a-z-]+)\]", TEST_PHONES.read_text(), re.MULTILINE))
+    assert test_phones == {"cc-test-caller", "cc-test-callee"}
+    assert wanted <= contexts() | test_phones
 
 
 def test_every_context_is_documented_in_docs_asterisk_md() -> None:

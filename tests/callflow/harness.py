@@ -33,6 +33,10 @@ from callcontrol.store.legs import LegRow
 from callcontrol.store.sessions import SessionRepository
 
 REPO = Path(__file__).resolve().parents[2]
+# The real-Asterisk suite's test phones (tests/asterisk): with `test_phones`, the simulator
+# runs them next to our dialplan and Call Me rings them through a Local channel.
+TEST_PHONES = REPO / "tests" / "asterisk" / "cc-test-callers.conf"
+TEST_CALLEE_DIAL = "Local/{e164}@cc-test-callee"
 TOLL_DID = Did("+18005550100", "US", NumberKind.TOLL)
 TOLLFREE_DID = Did("+18885550100", "US", NumberKind.TOLL_FREE)
 TOLLFREE_DID_FR = Did("+33805550100", "FR", NumberKind.TOLL_FREE)
@@ -128,7 +132,9 @@ def stack_settings(
     agi_port: int,
     calls: CallSettings,
     lockout: LockoutSettings | None = None,
+    dial_template: str | None = None,
 ) -> Settings:
+    dial = {"dial_template": dial_template} if dial_template is not None else {}
     nodes = tuple(
         PbxNode(
             name=f"pbx{i + 1}",
@@ -138,6 +144,7 @@ def stack_settings(
             connect_timeout=2.0,
             action_timeout=5.0,
             reconnect_max=0.5,
+            **dial,
         )
         for i, port in enumerate(sim_ports)
     )
@@ -157,15 +164,23 @@ async def running_stack(
     time_scale: float = 1.0,
     hooks: Hooks | None = None,
     lockout: LockoutSettings | None = None,
+    test_phones: Path | None = None,
 ) -> AsyncIterator[Stack]:
+    """Call control against `nodes` simulators. `test_phones`: a directory where a dialplan
+    of ours plus TEST_PHONES is written for the simulators, whose Call Me rings them."""
     from callcontrol.settings import DatabaseSettings
 
     agi_port = free_port()
+    dialplan = REPO / "dialplan" / "extensions.conf"
+    if test_phones is not None:
+        lab = test_phones / "extensions.conf"
+        lab.write_text(f'#include "{dialplan}"\n#include "{TEST_PHONES}"\n', encoding="utf-8")
+        dialplan = lab
     sims = [
         SimNode(
             NodeConfig(
                 name=f"pbx{i + 1}",
-                dialplan=str(REPO / "dialplan" / "extensions.conf"),
+                dialplan=str(dialplan),
                 confbridge=str(REPO / "dialplan" / "confbridge.conf"),
                 agi_host=f"127.0.0.1:{agi_port}",
                 time_scale=time_scale,
@@ -188,6 +203,7 @@ async def running_stack(
         agi_port,
         calls or CallSettings(digit_timeout_ms=3000),
         lockout,
+        TEST_CALLEE_DIAL if test_phones is not None else None,
     )
     settings = dataclasses.replace(settings, database=database.settings)
     await seed_dids(database, [TOLL_DID, TOLLFREE_DID, TOLLFREE_DID_FR, TOLL_DID_DE])

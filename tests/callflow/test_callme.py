@@ -1,6 +1,8 @@
 """Call Me over real AMI and FastAGI: answered and confirmed, not confirmed, busy, no answer,
 congestion, and an AMI link killed right after the Originate."""
 
+from pathlib import Path
+
 import pytest
 
 from callcontrol.domain.legs import EndReason, LegKind, LegRole, LegState
@@ -91,3 +93,60 @@ async def test_ami_link_killed_right_after_originate_places_exactly_one_call(db_
         await stack.cc.drop_leg(leg.leg_id)
         row = await _ended(stack, leg.leg_id)
     assert row.leg.end_reason is EndReason.OPERATOR_DROP
+
+
+# The same Call Me outcomes through a Local channel, as a dial template such as
+# Local/{e164}@outbound can give: the phones of tests/asterisk/cc-test-callers.conf
+# (the last digit picks the callee), which the real-Asterisk suite rings too.
+LOCAL_CONFIRMS, LOCAL_SILENT, LOCAL_BUSY, LOCAL_NO_ANSWER, LOCAL_CONGESTED = (
+    f"+49301234567{d}" for d in "12345"
+)
+LOCAL = CallSettings(
+    digit_timeout_ms=3000, callme_confirm_timeout_ms=8000, callme_ring_timeout_ms=3000
+)
+
+
+async def _local_call_me(stack: Stack, callee: str) -> str:
+    await stack.add_account()
+    session = await stack.add_session(state=SessionState.STARTED)
+    request = CallMeRequest(session, callee, "DE", "Ada", LegRole.ATTENDEE, "p-42")
+    return (await stack.cc.request_callme(request)).leg_id
+
+
+async def test_through_a_local_channel_the_callee_confirms_and_joins(
+    db_url: str, tmp_path: Path
+) -> None:
+    async with running_stack(db_url, calls=LOCAL, test_phones=tmp_path) as stack:
+        leg_id = await _local_call_me(stack, LOCAL_CONFIRMS)
+        await stack.wait_for(
+            lambda: stack.cc.registry.legs[leg_id].leg.state is LegState.IN_CONFERENCE
+        )
+        [near] = [c for c in stack.sim.channels() if c.get("Uniqueid") == leg_id]
+        assert near["Channel"].startswith("Local/+493012345671@cc-test-callee-")
+        [far] = [c for c in stack.sim.channels() if c.get("Uniqueid") == f"{leg_id};2"]
+        assert far["Channel"] == near["Channel"].replace(";1", ";2")  # as Asterisk names it
+        await stack.cc.drop_leg(leg_id)
+        row = await _ended(stack, leg_id)
+    assert row.leg.end_reason is EndReason.OPERATOR_DROP
+    answered, joined = row.leg.answered_at_ms, row.leg.conference_at_ms
+    assert answered is not None and joined is not None and answered + 2500 <= joined
+
+
+@pytest.mark.parametrize(
+    ("callee", "reason"),
+    [
+        (LOCAL_SILENT, EndReason.NOT_CONFIRMED),
+        (LOCAL_BUSY, EndReason.BUSY),
+        (LOCAL_NO_ANSWER, EndReason.NO_ANSWER),
+        # the near half hangs up with cause 0 before the OriginateResponse says congestion
+        (LOCAL_CONGESTED, EndReason.CONGESTION),
+    ],
+    ids=["not-confirmed", "busy", "no-answer", "congestion"],
+)
+async def test_through_a_local_channel_each_failure_keeps_its_reason(
+    db_url: str, tmp_path: Path, callee: str, reason: EndReason
+) -> None:
+    async with running_stack(db_url, calls=LOCAL, test_phones=tmp_path) as stack:
+        leg_id = await _local_call_me(stack, callee)
+        row = await _ended(stack, leg_id)
+    assert row.leg.end_reason is reason

@@ -3,6 +3,7 @@
 import pytest
 
 from callcontrol.domain.callflow import (
+    awaits_originate_result,
     booted_at_ms,
     died_in_restart,
     end_reason_for_hangup,
@@ -54,6 +55,23 @@ def test_end_reason_for_hangup(
 )  # fmt: skip
 def test_end_reason_for_originate(reason: int, expected: EndReason) -> None:
     assert end_reason_for_originate(reason) is expected
+
+
+@pytest.mark.parametrize(
+    ("leg", "requested", "cause", "expected"),
+    [
+        (CALLME, None, 0, True),
+        (CALLME, None, 17, False),  # the cause already says busy
+        (CALLME, None, 16, False),
+        (CALLME, EndReason.OPERATOR_DROP, 0, False),  # we asked for this end
+        (answer(CALLME, 2_000), None, 0, False),  # answered: no OriginateResponse failure
+        (TOLL, None, 0, False),
+    ],
+)
+def test_only_an_unexplained_call_me_failure_waits_for_the_originate_result(
+    leg: Leg, requested: EndReason | None, cause: int, expected: bool
+) -> None:
+    assert awaits_originate_result(leg, requested, cause) is expected
 
 
 def test_a_leg_older_than_the_boot_died_in_the_restart() -> None:

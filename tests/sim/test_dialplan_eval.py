@@ -171,6 +171,21 @@ def test_cut(spec: str, expected: str) -> None:
     assert sub("${CUT(V,\\,,2)}", V="x,y") == "y"
 
 
+@pytest.mark.parametrize(
+    ("text", "value", "expected"),
+    [
+        ("${FIELDQTY(V,-)}", "123456789#-#", "2"),
+        ("${FIELDQTY(V,-)}", "a--b-", "4"),
+        ("${FIELDQTY(V,-)}", "", "0"),
+        ("${FIELDQTY(V,-)}", "abc", "1"),
+        ("${FIELDQTY(V)}", "a-b", "1"),
+        ("${FIELDQTY(V,|)}", "x|y|z", "3"),
+    ],
+)
+def test_fieldqty(text: str, value: str, expected: str) -> None:
+    assert sub(text, V=value) == expected
+
+
 def test_regex_function() -> None:
     assert sub('${REGEX("^[0-9]+$" ${V})}', V="123") == "1"
     assert sub('${REGEX("^[0-9]+$" ${V})}', V="12a") == "0"

@@ -147,6 +147,21 @@ def fn_cut(args: str, read: VarReader) -> str:
     return delim.join(out)
 
 
+def fn_fieldqty(args: str, read: VarReader) -> str:
+    """FIELDQTY(varname,delim): how many fields the variable holds; 0 when it is empty, 1
+    without a delimiter (func_strings.c)."""
+    parts = split_args(args)
+    if not parts:
+        raise SubstitutionError(f"Syntax: FIELDQTY(<varname>,<delim>), got FIELDQTY({args})")
+    if len(parts) < 2:
+        return "1"
+    value = read(parts[0])
+    if not value:
+        return "0"
+    delim = decode_char(parts[1], 0)[0] if parts[1] else ""
+    return str(len(value.split(delim))) if delim else "1"
+
+
 PURE_FUNCTIONS: dict[str, PureFunction] = {
     "FILTER": fn_filter,
     "IF": fn_if,
@@ -157,6 +172,7 @@ PURE_FUNCTIONS: dict[str, PureFunction] = {
     "TOLOWER": fn_tolower,
     "REGEX": fn_regex,
     "CUT": fn_cut,
+    "FIELDQTY": fn_fieldqty,
 }
 
 
