@@ -238,6 +238,9 @@ class LegTracker:
         if e.name == "CC_ROUTE" and e.value == "waiting":
             self.wait(e.node, e.uniqueid, e.at_ms)
             return
+        if e.name == "CC_CONF_RESULT":
+            self._conference_result(e)
+            return
         if e.name == "CC_END_REASON":
             # The dialplan's own backstop ended the wait (e.g. hold music failed to start).
             live = self.registry.by_channel(e.node, e.uniqueid)
@@ -251,6 +254,21 @@ class LegTracker:
         live = self.registry.legs.get(e.value)
         if live is not None and live.leg.node == e.node and live.leg.uniqueid is None:
             self.registry.update(live, replace(live.leg, uniqueid=e.uniqueid))
+
+    def _conference_result(self, e: ev.VariableSet) -> None:
+        """ConfBridge returned (the dialplan copies CONFBRIDGE_RESULT): a refused join or a
+        kick we did not ask for is why the coming Hangup ends the leg."""
+        live = self.registry.by_channel(e.node, e.uniqueid)
+        if live is None or live.requested_end is not None:
+            return
+        if e.value == "FAILED":  # locked, full or a bad profile: the caller hears conf-locked
+            locked = live.leg.session_id in self.registry.locked_sessions
+            live.requested_end = L.EndReason.REJECTED
+            detail = "conference_locked" if locked else "conference_refused"
+            self.registry.update(live, end_detail=detail)
+            log.info("conference refused the caller", leg_id=live.leg.leg_id, detail=detail)
+        elif e.value == "KICKED":  # by someone else than call control (CLI, another client)
+            live.requested_end = L.EndReason.KICKED
 
 
 def latest_stamp(leg: L.Leg) -> int:

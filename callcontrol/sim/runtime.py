@@ -19,6 +19,7 @@ from callcontrol.sim.channels import RING, UP, Channel, ChannelIds, Interrupt
 from callcontrol.sim.clock import SimClock
 from callcontrol.sim.confbridge import Conferences
 from callcontrol.sim.events import EventBus
+from callcontrol.sim.h_exten import run_h_exten
 from callcontrol.sim.plan import Plan
 from callcontrol.sim.profiles import ProfileBook
 from callcontrol.sim.runtime_config import RuntimeConfig
@@ -261,6 +262,8 @@ class Runtime:
         peer = ch.peer
         if peer is not None and not peer.gone and not peer.hanging_up and peer_cause is not None:
             self.bus.hangup_request(peer, peer_cause)
+        if ch.task is not None:  # it ran the dialplan: Asterisk runs the context's h now
+            run_h_exten(self, ch)
         self.bus.hangup(ch, cause)
         self._forget(ch)
         if ch.agi_writer is not None:

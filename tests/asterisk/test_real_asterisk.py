@@ -15,7 +15,7 @@ from callcontrol.service.ports import CallMeRequest
 from callcontrol.store.legs import LegRow
 from tests.asterisk.conftest import SKIP_REASON, RealStack, real_stack, target_from_env
 from tests.asterisk.wire import Target
-from tests.callflow.harness import TOLL_DID
+from tests.callflow.harness import TOLL_DID, Stack
 
 TARGET = target_from_env()
 
@@ -36,6 +36,13 @@ def target() -> Target:
     return TARGET
 
 
+async def _started(real: RealStack) -> Stack:
+    """The stack with an account and its session s1, started."""
+    await real.stack.add_account()
+    await real.stack.add_session(state=SessionState.STARTED)
+    return real.stack
+
+
 async def _ended(
     real: RealStack, trunk: str, session_id: str | None
 ) -> tuple[list[LegRow], dict[str, str]]:
@@ -53,9 +60,7 @@ async def test_toll_caller_joins_a_started_session_and_is_timed(
     db_url: str, target: Target
 ) -> None:
     async with real_stack(db_url, target) as real:
-        stack = real.stack
-        await stack.add_account()
-        await stack.add_session(state=SessionState.STARTED)
+        stack = await _started(real)
         _, trunk = await real.place_call(DID, "+14155550100", [CODE, NO_PIN], stay_s=2)
         await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states(), timeout=20)
         joined = await real.ami.wait_event(
@@ -127,9 +132,7 @@ async def test_reconnect_resyncs_legs_that_ended_during_the_outage(
     db_url: str, target: Target
 ) -> None:
     async with real_stack(db_url, target) as real:
-        stack = real.stack
-        await stack.add_account()
-        await stack.add_session(state=SessionState.STARTED)
+        stack = await _started(real)
         short_phone, _ = await real.place_call(TOLL_DID.e164, "+14155550122", [CODE, NO_PIN], 60)
         await real.place_call(TOLL_DID.e164, "+14155550123", [CODE, NO_PIN], 60)
         await stack.wait_for(
@@ -236,3 +239,47 @@ async def test_unanswered_call_me_records_why(
     assert row.leg.hangup_cause == cause
     assert row.leg.answered_at_ms is None
     assert far["Cause"] == {EndReason.BUSY: "17", EndReason.CONGESTION: "34"}.get(reason, "19")
+
+
+async def test_controls_reach_the_conference_and_a_locked_one_refuses(
+    db_url: str, target: Target
+) -> None:
+    async with real_stack(db_url, target) as real:
+        stack = await _started(real)
+        _, attendee = await real.place_call(DID, "+14155550130", [CODE, NO_PIN], stay_s=60)
+        _, organizer = await real.place_call(DID, "+14155550131", [CODE, "4321#"], stay_s=60)
+        await stack.wait_for(
+            lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2, timeout=20
+        )
+        legs = {lv.leg.uniqueid: lv for lv in stack.cc.registry.legs.values()}
+        await stack.cc.set_leg_muted(legs[attendee].leg.leg_id, True)
+        await real.ami.wait_event(
+            lambda e: e.get("Event") == "ConfbridgeMute" and e.get("Uniqueid") == attendee
+        )
+        await stack.wait_for(lambda: legs[attendee].leg.muted)
+        await stack.cc.set_leg_muted(legs[attendee].leg.leg_id, False)
+        await stack.wait_for(lambda: not legs[attendee].leg.muted)
+        await stack.cc.set_all_muted("s1", True)  # "participants": the organizer is spared
+        await stack.wait_for(lambda: legs[attendee].leg.muted)
+        members = await real.ami.listing({"Action": "ConfbridgeList", "Conference": "cc-s1"})
+        muted = {m["Uniqueid"]: m["Muted"] for m in members if m.get("Uniqueid")}
+        assert muted.get(attendee) == "Yes" and muted.get(organizer) == "No"
+        assert legs[organizer].leg.muted is False
+
+        await stack.cc.set_locked("s1", True)
+        _, late = await real.place_call(DID, "+14155550132", [CODE, NO_PIN], stay_s=20)
+        await real.ami.wait_event(
+            lambda e: e.get("Event") == "Hangup" and e.get("Uniqueid") == late, timeout=30
+        )
+        await stack.cc.set_locked("s1", False)
+        _, later = await real.place_call(DID, "+14155550133", [CODE, NO_PIN], stay_s=60)
+        await real.ami.wait_event(
+            lambda e: e.get("Event") == "ConfbridgeJoin" and e.get("Uniqueid") == later,
+            timeout=20,
+        )
+        await stack.wait_for(lambda: len(stack.cc.registry.legs) == 3)  # the refused one ended
+        rows = {r.leg.uniqueid: r for r in await stack.leg_rows("s1")}
+    refused = rows[late]
+    assert refused.leg.end_reason is EndReason.REJECTED
+    assert refused.details.end_detail == "conference_locked"
+    assert refused.leg.conference_at_ms is None

@@ -5,6 +5,7 @@ from callcontrol.domain.sessions import AudioOptions, SessionState
 from callcontrol.service.ports import CallMeRequest
 from callcontrol.settings import CallSettings, LockoutSettings
 from callcontrol.sim.callers import Digits, Hangup, Keypad, WaitMs
+from callcontrol.sim.testing import AmiTestClient
 from tests.callflow.harness import TOLL_DID, running_stack
 
 
@@ -62,6 +63,58 @@ async def test_mute_all_spares_the_organizer(db_url: str) -> None:
         await stack.wait_for(lambda: any(lv.leg.muted for lv in stack.cc.registry.legs.values()))
         by_role = {lv.leg.role: lv.leg.muted for lv in stack.cc.registry.legs.values()}
     assert by_role == {LegRole.ATTENDEE: True, LegRole.ORGANIZER: False}
+
+
+async def test_a_locked_conference_refuses_new_attendees_until_unlocked(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+
+        def join(caller: str, pin: str = "") -> None:
+            script = [Digits("123456789#"), Digits(f"{pin}#"), WaitMs(60_000), Hangup()]
+            stack.sim.place_call(TOLL_DID.e164, caller, script=script)
+
+        join("+14155550135")
+        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
+        await stack.cc.set_locked("s1", True)
+        refused = stack.sim.place_call(
+            TOLL_DID.e164, "+14155550136", script=[CODE, Digits("#"), WaitMs(20_000), Hangup()]
+        )
+        join("+14155550137", "4321")  # the organizer still gets in
+        await refused.ended.wait()
+        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        await stack.cc.set_locked("s1", False)
+        join("+14155550138")
+        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 3)
+        rows = {r.leg.caller_e164: r for r in await stack.leg_rows("s1")}
+    locked_out = rows["+14155550136"]
+    assert locked_out.leg.end_reason is EndReason.REJECTED
+    assert locked_out.details.end_detail == "conference_locked"
+    assert locked_out.leg.conference_at_ms is None
+    assert refused.hangup_cause == 0  # ConfBridge played conf-locked and ended the call
+
+
+async def test_a_kick_from_outside_call_control_ends_the_leg_kicked(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        script = [CODE, Digits("#"), WaitMs(60_000), Hangup()]
+        caller = stack.sim.place_call(TOLL_DID.e164, "+14155550139", script=script)
+        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
+        [live] = stack.cc.registry.legs.values()
+        admin = await AmiTestClient.connect(stack.sim.ami_port)  # e.g. an operator's own tool
+        try:
+            await admin.login()
+            channel = live.details.channel or ""
+            reply = await admin.action("ConfbridgeKick", Conference="cc-s1", Channel=channel)
+            assert reply.get("Response") == "Success", reply.headers
+        finally:
+            await admin.close()
+        await caller.ended.wait()
+        await stack.wait_for(lambda: not stack.cc.registry.legs)
+        [row] = await stack.leg_rows("s1")
+    assert row.leg.end_reason is EndReason.KICKED
+    assert row.leg.left_at_ms is not None
 
 
 async def test_repeated_wrong_codes_lock_the_caller_out(db_url: str) -> None:

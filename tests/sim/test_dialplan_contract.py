@@ -118,7 +118,15 @@ def test_values_are_filtered_before_applications(plan: Dialplan) -> None:
         "ConfBridge",
         ["cc-7rm", "cc_bridge", "cc_attendee", "cc_attendee_menu"],
     )
-    conf.vars["CONFBRIDGE_RESULT"] = "FAILED"
+    # A kick continues to the goodbye with the result copied...
+    conf.vars["CONFBRIDGE_RESULT"] = "KICKED"
     conf.priority += 1
-    assert conf.run_until_blocking() == ("Playback", ["conf-locked"])
-    assert conf.vars["CC_CONF_RESULT"] == "FAILED"
+    assert conf.run_until_blocking() == ("Playback", ["vm-goodbye"])
+    assert conf.vars["CC_CONF_RESULT"] == "KICKED"
+    # ...a refusal ends the dialplan inside ConfBridge: the h extension copies it.
+    refused = Channel(plan, "cc-conference", "h", CONFBRIDGE_RESULT="FAILED")
+    step = plan.find_step("cc-conference", "h", 1)
+    assert step is not None and step.app == "Set"
+    refused.vars.update([parse_set(substitute(step.raw_args, refused.scope()))])
+    assert refused.vars["CC_CONF_RESULT"] == "FAILED"
+    assert plan.find_step("cc-conference", "h", 2) is None

@@ -98,12 +98,22 @@ async def test_lock_refuses_a_newcomer_then_kick_all(
     assert late.channel is not None
     result = await ami.event("VarSet", Variable="CONFBRIDGE_RESULT", timeout=10)
     assert result["Value"] == "FAILED" and result["Uniqueid"] == late.channel.uniqueid
-    # As in Asterisk (mute_all_lock_kick trace): ConfBridge returns -1 and the channel
-    # hangs up at once with cause 0; the dialplan after ConfBridge never runs.
+    # As in Asterisk (mute_all_lock_kick trace, and a live 22): ConfBridge returns -1 and
+    # the channel hangs up at once with cause 0; the dialplan after ConfBridge never runs,
+    # only the context's h extension, between SoftHangupRequest and Hangup.
     hangup = await ami.event("Hangup", timeout=10, Uniqueid=late.channel.uniqueid)
-    assert hangup["Cause"] == "0"
-    assert ami.events("VarSet") and not [
-        f for f in ami.events("VarSet") if f["Variable"] == "CC_CONF_RESULT"
+    assert (hangup["Cause"], hangup["Exten"]) == ("0", "h")
+    mine = [
+        (f.event, f.get("Exten"), f.get("Variable"), f.get("Value"))
+        for f in ami.events("SoftHangupRequest", "Newexten", "VarSet", "Hangup")
+        if f.get("Uniqueid") == late.channel.uniqueid
+    ]
+    assert mine[mine.index(("VarSet", "s", "CONFBRIDGE_RESULT", "FAILED")) :] == [
+        ("VarSet", "s", "CONFBRIDGE_RESULT", "FAILED"),
+        ("SoftHangupRequest", "s", None, None),
+        ("Newexten", "h", None, None),
+        ("VarSet", "h", "CC_CONF_RESULT", "FAILED"),
+        ("Hangup", "h", None, None),
     ]
     assert len(ami.events("ConfbridgeJoin")) == 3
     await ami.action("ConfbridgeUnlock", Conference="cc-room")
