@@ -119,6 +119,9 @@ class AmiLink:
         self.detail = "not connected yet"
         self.reconnects = 0
         self.last_ping_ms: float | None = None
+        # Wall-clock time of the node's last sign of life (login, a message, a Ping answer):
+        # a call seen up then was still up then, whatever the link does next.
+        self.alive_at_ms: int | None = None
         self._manager: _Manager | None = None
         self._lost_event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -194,6 +197,7 @@ class AmiLink:
         if not response.success:
             self.detail = f"login refused: {response.get('Message', '')}"
             raise AmiLoginFailed(self.detail)
+        self.alive_at_ms = now_ms()
         log.info("ami connected", node=self.node.name)
 
     @staticmethod
@@ -204,7 +208,8 @@ class AmiLink:
         return protocol
 
     def _dispatch(self, _: Any, message: AmiMessage) -> None:
-        self.on_message(message, now_ms())
+        self.alive_at_ms = now_ms()
+        self.on_message(message, self.alive_at_ms)
 
     def _lost(self, exc: Any) -> None:
         self.detail = "connection lost" if exc is None else f"connection lost: {exc}"
@@ -232,6 +237,7 @@ class AmiLink:
                 self.detail = f"ping unanswered within {interval:g} s"
                 raise AmiDisconnected(self.detail) from exc
             self.last_ping_ms = (time.monotonic() - started) * 1000
+            self.alive_at_ms = now_ms()
 
     # -- actions ---------------------------------------------------------------------------
     async def send(

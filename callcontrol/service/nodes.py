@@ -32,6 +32,7 @@ class _Item:
     received_at_ms: int
     connected: bool = False
     detail: str = ""
+    alive_at_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class LinkStateChanged:
     node: str
     connected: bool
     detail: str
+    alive_at_ms: int | None = None  # the node's last sign of life on this link
 
 
 class NodeSet:
@@ -65,7 +67,8 @@ class NodeSet:
         if not connected:
             AMI_RECONNECTS.labels(node=node).inc()
         try:
-            self.queue.put_nowait(_Item(node, None, 0, connected, detail))
+            alive = self.links[node].alive_at_ms
+            self.queue.put_nowait(_Item(node, None, 0, connected, detail, alive))
         except asyncio.QueueFull:
             log.error("event queue full; link state change not queued", node=node)
 
@@ -95,7 +98,9 @@ class NodeSet:
 
     async def _handle(self, item: _Item) -> None:
         if item.message is None:
-            result: object = LinkStateChanged(item.node, item.connected, item.detail)
+            result: object = LinkStateChanged(
+                item.node, item.connected, item.detail, item.alive_at_ms
+            )
         else:
             message = item.message
             AMI_EVENTS.labels(node=item.node, event=message.name).inc()

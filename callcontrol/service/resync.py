@@ -51,11 +51,17 @@ class Resync:
         log.info("ami link", node=change.node, connected=change.connected, detail=change.detail)
         if change.connected:
             return
-        # Down: what we heard last is the best end time for legs that die meanwhile.
-        self.last_heard_ms.setdefault(change.node, now_ms())
+        # Down: the node's last sign of life (an event, a Ping answer) is the best end time
+        # for legs that die meanwhile.
+        if change.alive_at_ms is not None:
+            self.heard(change.node, change.alive_at_ms)
+        else:
+            self.last_heard_ms.setdefault(change.node, now_ms())
 
     def node_booted(self, booted: ev.NodeBooted) -> None:
         boot_ms = callflow.booted_at_ms(booted.at_ms, booted.uptime_s)
+        # Its legs died with the old process: after we last heard from it, by the boot.
+        end_ms = min(boot_ms, self.last_heard_ms.get(booted.node, boot_ms))
         dead = [
             lv
             for lv in self.registry.of_node(booted.node)
@@ -64,7 +70,7 @@ class Resync:
         if dead:
             log.warning("node restarted; closing its legs", node=booted.node, legs=len(dead))
         for live in dead:
-            self._close(live, boot_ms, L.EndReason.NODE_RESTART, estimated=True)
+            self._close(live, end_ms, L.EndReason.NODE_RESTART, estimated=True)
 
     def close_node(self, node: str, at_ms: int, estimated: bool) -> None:
         """Asterisk is shutting down: every open leg of the node ends now."""

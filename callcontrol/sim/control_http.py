@@ -6,7 +6,7 @@
                             "hangup_after_s"?}
     GET  /channels         live channels;  GET /conferences
     POST /faults/drop-ami | /faults/delay-events {"ms"} | /faults/ping {"silent"}
-         /faults/restart {"downtime_s"} | /faults/malformed
+         /faults/restart {"downtime_s", "crash"} | /faults/malformed
     GET  /healthz
 Every endpoint takes ``?node=N`` (0-based, default 0).
 """
@@ -109,7 +109,9 @@ def build_app(cluster: SimCluster) -> web.Application:
         elif name == "ping":
             node.fault_silent_ping(bool(body.get("silent", True)))
         elif name == "restart":
-            await node.fault_restart(float(body.get("downtime_s", 0.2)))
+            await node.fault_restart(
+                float(body.get("downtime_s", 0.2)), bool(body.get("crash", False))
+            )
         elif name == "malformed":
             node.fault_malformed_frame()
         else:

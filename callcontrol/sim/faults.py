@@ -54,12 +54,16 @@ def malformed_frame(node: SimNode, data: bytes | None = None) -> None:
     log.info("fault: malformed frame written on %s", node.config.name)
 
 
-async def restart(node: SimNode, downtime_s: float = 0.2) -> None:
+async def restart(node: SimNode, downtime_s: float = 0.2, crash: bool = False) -> None:
+    """A clean restart (Shutdown event first) or, with `crash`, a killed process: every
+    channel and the AMI link vanish without a word, then a new process boots."""
     server, rt = node.server, node.runtime
     if server is None or rt is None:
         raise RuntimeError("node not started")
-    log.info("fault: restarting %s (down %.2f s)", node.config.name, downtime_s)
-    node.bus.emit("Shutdown", SYSTEM, [("Shutdown", "Cleanly"), ("Restart", "True")])
+    how = "crashing" if crash else "restarting"
+    log.info("fault: %s %s (down %.2f s)", how, node.config.name, downtime_s)
+    if not crash:
+        node.bus.emit("Shutdown", SYSTEM, [("Shutdown", "Cleanly"), ("Restart", "True")])
     rt.restart()
     rt.ids = ChannelIds()  # a new process numbers its channels from 1 again
     port = server.port

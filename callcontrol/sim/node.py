@@ -183,8 +183,8 @@ class SimNode:
     def fault_malformed_frame(self, data: bytes | None = None) -> None:
         faults.malformed_frame(self, data)
 
-    async def fault_restart(self, downtime_s: float = 0.2) -> None:
-        await faults.restart(self, downtime_s)
+    async def fault_restart(self, downtime_s: float = 0.2, crash: bool = False) -> None:
+        await faults.restart(self, downtime_s, crash)
 
 
 class SimCluster:

@@ -11,6 +11,7 @@ of the global before it starts and fails with a clear message when they differ.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import os
@@ -42,8 +43,14 @@ from tests.callflow.harness import (
     seed_dids,
 )
 
+DEFAULT_CALLS = CallSettings(
+    digit_timeout_ms=3000, callme_confirm_timeout_ms=8000, callme_ring_timeout_ms=4000
+)
 ENV_TARGET = "CALLCONTROL_TEST_ASTERISK"
 ENV_AGI_PORT = "CALLCONTROL_TEST_AGI_PORT"
+# A shell command that kills the Asterisk at once (no clean shutdown) and starts it again,
+# e.g. 'kill -9 $(pidof asterisk); asterisk -C /etc/asterisk/asterisk.conf'.
+ENV_RESTART = "CALLCONTROL_TEST_ASTERISK_RESTART"
 SKIP_REASON = f"set {ENV_TARGET}=host:port[:user:secret] to run against a real Asterisk"
 
 
@@ -101,6 +108,23 @@ class RealStack:
         assert answer.get("Response") == "Success", answer
         return phone, trunk
 
+    async def reconnect(self, target: Target, within_s: float = 30.0) -> None:
+        """A new AMI driver once the Asterisk answers again (after a restart)."""
+        await self.ami.close()
+        deadline = time.monotonic() + within_s
+        while True:
+            driver = AmiDriver()
+            try:
+                await driver.connect(target)
+            except (OSError, AssertionError, TimeoutError):
+                await driver.close()
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+                continue
+            self.ami = driver
+            return
+
     async def hangup_test_calls(self) -> None:
         await self.ami.action({"Action": "Hangup", "Channel": "/^Local\\/.*@cc-inbound-/"})
 
@@ -118,7 +142,9 @@ async def _agi_port_agrees(ami: AmiDriver) -> int:
 
 
 @asynccontextmanager
-async def real_stack(db_url: str, target: Target) -> AsyncIterator[RealStack]:
+async def real_stack(
+    db_url: str, target: Target, calls: CallSettings | None = None
+) -> AsyncIterator[RealStack]:
     """Call control wired as in production, its one node being the real Asterisk (through a
     LinkCutter), its FastAGI server on the port the dialplan calls."""
     ami = AmiDriver()
@@ -126,6 +152,7 @@ async def real_stack(db_url: str, target: Target) -> AsyncIterator[RealStack]:
     cutter = LinkCutter(target)
     database = Database(DatabaseSettings(url=Secret(db_url), pool_max=10, flush_interval=0.02))
     cc = None
+    real: RealStack | None = None
     try:
         agi_port = await _agi_port_agrees(ami)
         await cutter.start()
@@ -144,9 +171,7 @@ async def real_stack(db_url: str, target: Target) -> AsyncIterator[RealStack]:
         settings = Settings(
             nodes=(node,),
             agi=AgiSettings(port=agi_port),
-            calls=CallSettings(
-                digit_timeout_ms=3000, callme_confirm_timeout_ms=8000, callme_ring_timeout_ms=4000
-            ),
+            calls=calls or DEFAULT_CALLS,
             database=database.settings,
         )
         await seed_dids(database, [TOLL_DID, TOLLFREE_DID, TOLLFREE_DID_FR, TOLL_DID_DE])
@@ -166,4 +191,4 @@ async def real_stack(db_url: str, target: Target) -> AsyncIterator[RealStack]:
             await cc.stop()
         await cutter.stop()
         await database.close()
-        await ami.close()
+        await (real.ami if real is not None else ami).close()  # a restart test replaces it

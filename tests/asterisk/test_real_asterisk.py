@@ -7,13 +7,26 @@ dialplan like a trunk call and whose `;1` half plays the phone in `[cc-test-call
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import os
+import subprocess
+
 import pytest
 
+from callcontrol.clock import now_ms
 from callcontrol.domain.legs import EndReason, LegKind, LegRole, LegState
 from callcontrol.domain.sessions import SessionEvent, SessionState, apply
 from callcontrol.service.ports import CallMeRequest
 from callcontrol.store.legs import LegRow
-from tests.asterisk.conftest import SKIP_REASON, RealStack, real_stack, target_from_env
+from tests.asterisk.conftest import (
+    DEFAULT_CALLS,
+    ENV_RESTART,
+    SKIP_REASON,
+    RealStack,
+    real_stack,
+    target_from_env,
+)
 from tests.asterisk.wire import Target
 from tests.callflow.harness import TOLL_DID, Stack
 
@@ -283,3 +296,90 @@ async def test_controls_reach_the_conference_and_a_locked_one_refuses(
     assert refused.leg.end_reason is EndReason.REJECTED
     assert refused.details.end_detail == "conference_locked"
     assert refused.leg.conference_at_ms is None
+
+
+async def test_idle_drop_hangs_up_the_waiting_attendee_but_never_the_organizer(
+    db_url: str, target: Target
+) -> None:
+    calls = dataclasses.replace(DEFAULT_CALLS, prestart_idle_timeout=3)
+    async with real_stack(db_url, target, calls) as real:
+        stack = real.stack
+        await stack.add_account()
+        await stack.add_session()  # scheduled: both wait
+        _, attendee = await real.place_call(DID, "+14155550140", [CODE, NO_PIN], stay_s=60)
+        _, organizer = await real.place_call(DID, "+14155550141", [CODE, "4321#"], stay_s=60)
+        hangup = await real.ami.wait_event(
+            lambda e: e.get("Event") == "Hangup" and e.get("Uniqueid") == attendee, timeout=40
+        )
+        await stack.wait_for(lambda: len(stack.cc.registry.legs) == 1)
+        [row] = [r for r in await stack.leg_rows("s1") if r.leg.uniqueid == attendee]
+        dropped_to = await real.ami.wait_event(
+            lambda e: (
+                e.get("Event") == "Newexten"
+                and e.get("Uniqueid") == attendee
+                and e.get("Context") == "cc-idle-drop"
+            )
+        )
+        [left] = stack.cc.registry.legs.values()
+    assert row.leg.end_reason is EndReason.IDLE_DROP
+    assert row.leg.waiting_at_ms is not None and row.leg.ended_at_ms is not None
+    # dropped 3 s after it began to wait, then cc-idle-drop's two prompts played
+    assert 3000 <= row.leg.ended_at_ms - row.leg.waiting_at_ms < 12_000
+    assert dropped_to["Application"] == "Verbose"
+    assert hangup["Cause"] == "16"
+    assert left.leg.uniqueid == organizer and left.leg.state is LegState.WAITING
+
+
+async def test_ending_the_session_hangs_up_everyone(db_url: str, target: Target) -> None:
+    async with real_stack(db_url, target) as real:
+        stack = await _started(real)
+        trunks = [
+            (await real.place_call(DID, number, [CODE, pin], stay_s=60))[1]
+            for number, pin in (("+14155550142", NO_PIN), ("+14155550143", "4321#"))
+        ]
+        await stack.wait_for(
+            lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2, timeout=20
+        )
+        session = await stack.sessions.get("s1")
+        assert session is not None
+        ended = apply(session, SessionEvent.END, session.starts_at_ms + 60_000)
+        await stack.sessions.save(ended)
+        await stack.cc.session_changed(ended, SessionEvent.END)
+        for trunk in trunks:
+            await real.ami.wait_event(
+                lambda e, t=trunk: e.get("Event") == "Hangup" and e.get("Uniqueid") == t
+            )
+        await stack.wait_for(lambda: not stack.cc.registry.legs)
+        rows = await stack.leg_rows("s1")
+    assert {r.leg.end_reason for r in rows} == {EndReason.SESSION_ENDED}
+    assert {r.leg.role for r in rows} == {LegRole.ATTENDEE, LegRole.ORGANIZER}
+
+
+RESTART = os.environ.get(ENV_RESTART, "").strip()
+
+
+@pytest.mark.skipif(not RESTART, reason=f"set {ENV_RESTART} to a command that restarts it")
+async def test_a_crashed_and_restarted_asterisk_closes_every_leg_of_the_node(
+    db_url: str, target: Target
+) -> None:
+    async with real_stack(db_url, target) as real:
+        stack = await _started(real)
+        for number in ("+14155550150", "+14155550151"):
+            await real.place_call(DID, number, [CODE, NO_PIN], stay_s=120)
+        await stack.wait_for(
+            lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2, timeout=20
+        )
+        killed_at = now_ms()
+        # No Hangup event will ever come: only the new Asterisk's FullyBooted (small Uptime).
+        await asyncio.to_thread(subprocess.run, RESTART, shell=True, timeout=30, check=True)
+        await stack.wait_for(lambda: not stack.cc.registry.legs, timeout=60)
+        await real.reconnect(target)
+        rows = await stack.leg_rows("s1")
+    assert len(rows) == 2
+    for row in rows:
+        assert row.leg.end_reason is EndReason.NODE_RESTART
+        assert row.leg.estimated is True
+        ended = row.leg.ended_at_ms
+        # closed at the last time the node was heard, not at the reconnect
+        assert ended is not None and row.leg.conference_at_ms is not None
+        assert row.leg.conference_at_ms <= ended <= killed_at + 1000

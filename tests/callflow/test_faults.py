@@ -1,5 +1,8 @@
 """PBX faults seen from call control: node restarts, lost links, silent pings, bad frames."""
 
+import asyncio
+
+from callcontrol.clock import now_ms
 from callcontrol.domain.legs import EndReason, LegState
 from callcontrol.domain.sessions import SessionState
 from callcontrol.sim.callers import Digits, Hangup, WaitMs
@@ -17,11 +20,36 @@ async def test_node_restart_mid_call_closes_its_legs(db_url: str) -> None:
         stack.sim.place_call(TOLL_DID.e164, "+14155550120", script=_stayer())
         stack.sim.place_call(TOLL_DID.e164, "+14155550121", script=_stayer())
         await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
-        await stack.sim.fault_restart(downtime_s=0.3)
+        shutdown_at = now_ms()
+        await stack.sim.fault_restart(downtime_s=0.3)  # Shutdown event, then a new process
         await stack.wait_for(lambda: not stack.cc.registry.legs, timeout=15)
         rows = await stack.leg_rows("s1")
     assert [r.leg.end_reason for r in rows] == [EndReason.NODE_RESTART] * 2
-    assert all(r.leg.ended_at_ms >= r.leg.conference_at_ms for r in rows)
+    for row in rows:
+        assert not row.leg.estimated  # the Shutdown event said when
+        ended = row.leg.ended_at_ms
+        assert ended is not None and shutdown_at <= ended < shutdown_at + 300
+
+
+async def test_node_crash_closes_its_legs_when_it_was_last_heard(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        stack.sim.place_call(TOLL_DID.e164, "+14155550124", script=_stayer())
+        stack.sim.place_call(TOLL_DID.e164, "+14155550125", script=_stayer())
+        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        await asyncio.sleep(1.2)  # quiet calls: only Ping answers say the node is alive
+        crashed_at = now_ms()
+        await stack.sim.fault_restart(downtime_s=1.0, crash=True)
+        await stack.wait_for(lambda: not stack.cc.registry.legs, timeout=15)
+        rows = await stack.leg_rows("s1")
+    assert [r.leg.end_reason for r in rows] == [EndReason.NODE_RESTART] * 2
+    for row in rows:
+        assert row.leg.estimated
+        # closed at the last Ping answer (every 0.5 s) before the crash, not at the boot
+        ended, joined = row.leg.ended_at_ms, row.leg.conference_at_ms
+        assert ended is not None and joined is not None
+        assert crashed_at - 1000 <= ended <= crashed_at and ended > joined + 1000
 
 
 async def test_reconnect_resyncs_legs_that_ended_during_the_outage(db_url: str) -> None:
