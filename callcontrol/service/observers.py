@@ -74,6 +74,7 @@ def leg_view(live: LiveLeg) -> dict[str, Any]:
         "estimated": leg.estimated,
         "muted": leg.muted,
         "talking": live.talking,
+        "hand_raised": live.details.hand_raised,
         "idle_drop_at_ms": live.details.idle_deadline_ms,
     }
 

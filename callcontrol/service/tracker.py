@@ -241,6 +241,9 @@ class LegTracker:
         if e.name == "CC_CONF_RESULT":
             self._conference_result(e)
             return
+        if e.name == "CC_HAND":  # keypad *9 ([cc-keypad] hand toggles it up/down)
+            self._hand(e)
+            return
         if e.name == "CC_END_REASON":
             # The dialplan's own backstop ended the wait (e.g. hold music failed to start).
             live = self.registry.by_channel(e.node, e.uniqueid)
@@ -254,6 +257,15 @@ class LegTracker:
         live = self.registry.legs.get(e.value)
         if live is not None and live.leg.node == e.node and live.leg.uniqueid is None:
             self.registry.update(live, replace(live.leg, uniqueid=e.uniqueid))
+
+    def _hand(self, e: ev.VariableSet) -> None:
+        live = self.registry.by_channel(e.node, e.uniqueid)
+        raised = e.value == "up"
+        if live is None or live.leg.state is L.LegState.ENDED:
+            return
+        if live.details.hand_raised != raised:
+            self.registry.update(live, hand_raised=raised)
+            log.info("hand raised" if raised else "hand lowered", leg_id=live.leg.leg_id)
 
     def _conference_result(self, e: ev.VariableSet) -> None:
         """ConfBridge returned (the dialplan copies CONFBRIDGE_RESULT): a refused join or a

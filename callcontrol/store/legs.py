@@ -36,6 +36,7 @@ class LegDetails:
     display_name: str | None = None
     end_detail: str | None = None
     idle_deadline_ms: int | None = None
+    hand_raised: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -383,3 +383,23 @@ async def test_a_crashed_and_restarted_asterisk_closes_every_leg_of_the_node(
         # closed at the last time the node was heard, not at the reconnect
         assert ended is not None and row.leg.conference_at_ms is not None
         assert row.leg.conference_at_ms <= ended <= killed_at + 1000
+
+
+async def test_keypad_mutes_and_raises_the_hand(db_url: str, target: Target) -> None:
+    async with real_stack(db_url, target) as real:
+        stack = await _started(real)
+        # after joining: *6 (mute self), then *9 (raise the hand)
+        _, trunk = await real.place_call(DID, "+14155550160", [CODE, NO_PIN, "*6", "*9"], 30)
+        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states(), timeout=20)
+        [live] = stack.cc.registry.legs.values()
+        await stack.wait_for(lambda: live.leg.muted and live.details.hand_raised, timeout=20)
+        await real.ami.wait_event(
+            lambda e: (
+                e.get("Event") == "VarSet"
+                and e.get("Uniqueid") == trunk
+                and e.get("Variable") == "CC_HAND"
+                and e.get("Value") == "up"
+            )
+        )
+        [row] = await stack.leg_rows("s1")
+    assert row.leg.muted is True and row.details.hand_raised is True

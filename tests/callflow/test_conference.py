@@ -29,6 +29,24 @@ async def test_keypad_star6_mute_is_seen_on_the_leg(db_url: str) -> None:
         assert channel["Muted"] is True
 
 
+async def test_keypad_star9_raises_and_lowers_the_hand(db_url: str) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        script = [CODE, Digits("#"), WaitMs(500), Keypad("*9"), WaitMs(2000), Keypad("*9")]
+        stack.sim.place_call(TOLL_DID.e164, "+14155550129", script=[*script, WaitMs(60_000)])
+        await stack.wait_for(
+            lambda: any(lv.details.hand_raised for lv in stack.cc.registry.legs.values())
+        )
+        [live] = stack.cc.registry.legs.values()
+        [raised] = await stack.leg_rows("s1")  # stored: the app reads it from the API
+        assert raised.details.hand_raised is True
+        await stack.wait_for(lambda: not live.details.hand_raised)  # *9 again, 2 s later
+        [lowered] = await stack.leg_rows("s1")
+    assert lowered.details.hand_raised is False
+    assert live.leg.state is LegState.IN_CONFERENCE
+
+
 async def test_attendees_join_muted_when_the_session_says_so(db_url: str) -> None:
     async with running_stack(db_url) as stack:
         await stack.add_account()

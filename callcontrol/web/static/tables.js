@@ -239,6 +239,9 @@ export class LegList {
     kind.className = `k-${leg.kind}`;
     kind.textContent = KIND_LABEL[leg.kind] || leg.kind || "";
     role.textContent = leg.role || "";
+    if (leg.hand_raised && leg.state !== "ended") {
+      role.append(el("span", { class: "hand", title: "hand raised (*9)", text: " ✋" }));
+    }
     state.replaceChildren(el("span", { class: `pill st-${leg.state}`, text: leg.state }));
     mic.textContent = leg.muted ? "🔇" : "·";
     mic.className = leg.muted ? "icon-on" : "icon-off";
