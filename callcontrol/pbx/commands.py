@@ -63,6 +63,11 @@ def mute(conference: str, channel: str, muted: bool) -> Action:
     return {"Action": action, "Conference": conference, "Channel": channel}
 
 
+def lower_hand(channel: str) -> Action:
+    """What pressing *9 again does: [cc-keypad] hand reads CC_HAND, the VarSet reports it."""
+    return {"Action": "Setvar", "Channel": channel, "Variable": "CC_HAND", "Value": "down"}
+
+
 def lock(conference: str, locked: bool) -> Action:
     action = "ConfbridgeLock" if locked else "ConfbridgeUnlock"
     return {"Action": action, "Conference": conference}

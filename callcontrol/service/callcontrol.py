@@ -195,6 +195,9 @@ class CallControl:
     async def set_leg_muted(self, leg_id: str, muted: bool) -> None:
         await self.controls.set_leg_muted(leg_id, muted)
 
+    async def lower_hand(self, leg_id: str) -> None:
+        await self.controls.lower_hand(leg_id)
+
     async def set_all_muted(self, session_id: str, muted: bool) -> None:
         await self.controls.set_all_muted(session_id, muted)
 

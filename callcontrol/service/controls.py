@@ -175,6 +175,12 @@ class Controls:
         channel = live.details.channel or ""
         await self._send(live.leg.node, commands.mute(conference, channel, muted))
 
+    async def lower_hand(self, leg_id: str) -> None:
+        live = self._live(leg_id)
+        if not live.details.hand_raised:
+            raise CallControlError("hand_not_raised", f"leg {leg_id} has no raised hand")
+        await self._send(live.leg.node, commands.lower_hand(live.details.channel or ""))
+
     # -- a whole conference ----------------------------------------------------------------------
     def _session_node(self, session_id: str) -> str:
         node = self.registry.session_nodes.get(session_id)

@@ -50,6 +50,9 @@ class CallControlPort(Protocol):
     async def set_leg_muted(self, leg_id: str, muted: bool) -> None:
         """Mute or unmute one leg in its conference. CallControlError('leg_not_in_conference')."""
 
+    async def lower_hand(self, leg_id: str) -> None:
+        """Lower the hand the caller raised with *9. CallControlError('hand_not_raised')."""
+
     async def set_all_muted(self, session_id: str, muted: bool) -> None:
         """Mute or unmute every participant but the organizer."""
 

@@ -53,6 +53,9 @@ class RecordingPort:
     async def set_leg_muted(self, leg_id: str, muted: bool) -> None:
         self._check("set_leg_muted", (leg_id, muted))
 
+    async def lower_hand(self, leg_id: str) -> None:
+        self._check("lower_hand", leg_id)
+
     async def set_all_muted(self, session_id: str, muted: bool) -> None:
         self._check("set_all_muted", (session_id, muted))
 

@@ -38,6 +38,8 @@ async def test_leg_controls_reach_call_control(api: Api) -> None:
         assert (
             await api.call("POST", f"/v1/sessions/{sid}/{action}", role="operator")
         ).status == 202
+    lowered = await api.call("POST", f"/v1/legs/{leg}/lower-hand", role="operator")
+    assert (lowered.status, lowered.body["action"]) == (202, "lower-hand")
     assert [name for name, _ in api.port.calls if name != "request_callme"] == [
         "set_leg_muted",
         "set_leg_muted",
@@ -47,6 +49,7 @@ async def test_leg_controls_reach_call_control(api: Api) -> None:
         "set_all_muted",
         "set_locked",
         "set_locked",
+        "lower_hand",
     ]
     assert api.port.named("set_all_muted") == [(sid, True), (sid, False)]
     assert api.port.named("set_locked") == [(sid, True), (sid, False)]

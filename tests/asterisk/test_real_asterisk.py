@@ -401,5 +401,9 @@ async def test_keypad_mutes_and_raises_the_hand(db_url: str, target: Target) -> 
                 and e.get("Value") == "up"
             )
         )
-        [row] = await stack.leg_rows("s1")
-    assert row.leg.muted is True and row.details.hand_raised is True
+        [raised] = await stack.leg_rows("s1")
+        await stack.cc.lower_hand(live.leg.leg_id)  # AMI Setvar CC_HAND=down
+        await stack.wait_for(lambda: not live.details.hand_raised, timeout=10)
+        [lowered] = await stack.leg_rows("s1")
+    assert raised.leg.muted is True and raised.details.hand_raised is True
+    assert lowered.details.hand_raised is False and lowered.leg.muted is True

@@ -1,8 +1,10 @@
 """Conference behaviour seen through call control: keypad mute, join muted, lockout, nodes."""
 
+import pytest
+
 from callcontrol.domain.legs import EndReason, LegRole, LegState
 from callcontrol.domain.sessions import AudioOptions, SessionState
-from callcontrol.service.ports import CallMeRequest
+from callcontrol.service.ports import CallControlError, CallMeRequest
 from callcontrol.settings import CallSettings, LockoutSettings
 from callcontrol.sim.callers import Digits, Hangup, Keypad, WaitMs
 from callcontrol.sim.testing import AmiTestClient
@@ -34,6 +36,7 @@ async def test_keypad_star9_raises_and_lowers_the_hand(db_url: str) -> None:
         await stack.add_account()
         await stack.add_session(state=SessionState.STARTED)
         script = [CODE, Digits("#"), WaitMs(500), Keypad("*9"), WaitMs(2000), Keypad("*9")]
+        script += [WaitMs(1000), Keypad("*9")]
         stack.sim.place_call(TOLL_DID.e164, "+14155550129", script=[*script, WaitMs(60_000)])
         await stack.wait_for(
             lambda: any(lv.details.hand_raised for lv in stack.cc.registry.legs.values())
@@ -42,6 +45,12 @@ async def test_keypad_star9_raises_and_lowers_the_hand(db_url: str) -> None:
         [raised] = await stack.leg_rows("s1")  # stored: the app reads it from the API
         assert raised.details.hand_raised is True
         await stack.wait_for(lambda: not live.details.hand_raised)  # *9 again, 2 s later
+        await stack.wait_for(lambda: live.details.hand_raised)  # and once more...
+        await stack.cc.lower_hand(live.leg.leg_id)  # ...which the organizer lowers
+        await stack.wait_for(lambda: not live.details.hand_raised)
+        with pytest.raises(CallControlError) as refused:
+            await stack.cc.lower_hand(live.leg.leg_id)
+        assert refused.value.code == "hand_not_raised"
         [lowered] = await stack.leg_rows("s1")
     assert lowered.details.hand_raised is False
     assert live.leg.state is LegState.IN_CONFERENCE

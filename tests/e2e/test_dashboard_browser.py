@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from callcontrol.domain.legs import masked_number
-from callcontrol.sim.callers import Caller, Digits, Hangup, WaitMs
+from callcontrol.sim.callers import Caller, Digits, Hangup, Keypad, WaitMs
 from tests.dashboard import conftest as dashboard
 from tests.dashboard.conftest import CHROMIUM, CHROMIUM_PRESENT, login, screenshot_dir
 from tests.e2e.conftest import Service
@@ -36,6 +36,7 @@ EARLY = "+14155550150"  # dials in before the start: waits, then joins
 MUTED = "+4915112345612"  # joins the started session; muted from the page
 LEAVES = "+447700900123"  # joins, then hangs up on its own
 CALLEE = "+493012345670"  # phoned by Call Me, presses 1, stays
+HAND = "+33612345678"  # joins late, raises a hand with *9
 
 
 @dataclass
@@ -218,6 +219,23 @@ async def test_mute_from_the_page_reaches_the_pbx_and_the_timeline_shows_the_ses
     await page.wait_for_selector(row(early_leg) + '[data-state="ended"]')
     assert "operator_drop" in await page.inner_text(row(early_leg))
     await _text_becomes(page, kinds, "1·0·1")
+
+    # A caller raises a hand with *9: the page shows it, and lowers it on request.
+    status, _ = await w.svc.call("POST", f"/v1/sessions/{w.session_id}/unlock", role="operator")
+    assert status == 202
+    script = [Digits(f"{w.access_code}#"), Digits("#"), WaitMs(300), Keypad("*9")]
+    hand = w.svc.sim.place_call(w.toll, HAND, script=[*script, WaitMs(600_000), Hangup()])
+    hand_leg = await _leg_on_page(page, w, hand, "in_conference")
+    await page.wait_for_selector(row(hand_leg) + ' [data-action="lower-hand"]')
+    assert "✋" in await page.inner_text(row(hand_leg))
+    await page.click(row(hand_leg) + ' [data-action="lower-hand"]')
+    await page.click("#confirm-ok")
+    await page.wait_for_selector(row(hand_leg) + ' [data-action="mute"]')
+    await page.wait_for_function(
+        "sel => !document.querySelector(sel)?.textContent.includes('✋')", arg=row(hand_leg)
+    )
+    _, shown = await w.svc.call("GET", f"/v1/legs/{hand_leg}", role="operator")
+    assert shown["hand_raised"] is False
 
     text = await page.inner_text(session_row)
     assert w.access_code in text

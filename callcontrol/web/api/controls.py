@@ -1,4 +1,5 @@
-"""Call controls: drop, mute and unmute legs; mute, unmute, lock and unlock a conference.
+"""Call controls: drop, mute, unmute legs and lower hands; mute, unmute, lock and unlock a
+conference.
 
 Each checks that its target exists (404) before asking call control, which may refuse with a
 stable code (409); without call control the answer is 503 pbx_unavailable.
@@ -94,6 +95,14 @@ _declare(
     "Unmute a leg",
     "Unmutes the caller in the conference.",
     lambda p, t: p.set_leg_muted(t, False),
+)
+_declare(
+    "leg",
+    "lower-hand",
+    "Lower a raised hand",
+    "Lowers the hand the caller raised with *9 (as if they pressed *9 again); "
+    "409 hand_not_raised when there is none.",
+    lambda p, t: p.lower_hand(t),
 )
 _declare(
     "leg",

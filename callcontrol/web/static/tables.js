@@ -261,6 +261,10 @@ export class LegList {
     act.replaceChildren();
     if (this.ctx.canAct && leg.state !== "ended") {
       const inConf = leg.state === "in_conference";
+      if (leg.hand_raised) {
+        act.append(el("button", { type: "button", "data-action": "lower-hand", title: "Lower hand",
+          onclick: () => this.ctx.act("lower-hand", leg) }, "✋↓"));
+      }
       act.append(
         el("button", { type: "button", "data-action": leg.muted ? "unmute" : "mute", disabled: !inConf,
           onclick: () => this.ctx.act(leg.muted ? "unmute" : "mute", leg) }, leg.muted ? "Unmute" : "Mute"),
