@@ -145,7 +145,7 @@ class Controls:
     # -- one leg -------------------------------------------------------------------------------
     def _live(self, leg_id: str) -> LiveLeg:
         live = self.registry.legs.get(leg_id)
-        if live is None or live.leg.state is L.LegState.ENDED:
+        if live is None or live.leg.state is L.LegState.ENDED or live.channel_gone:
             raise CallControlError("leg_not_live", f"leg {leg_id} is not live")
         return live
 
@@ -179,7 +179,9 @@ class Controls:
         live = self._live(leg_id)
         if not live.details.hand_raised:
             raise CallControlError("hand_not_raised", f"leg {leg_id} has no raised hand")
-        await self._send(live.leg.node, commands.lower_hand(live.details.channel or ""))
+        if live.details.channel is None:  # Setvar without a channel would set a global
+            raise CallControlError("leg_not_live", "the leg has no channel yet")
+        await self._send(live.leg.node, commands.lower_hand(live.details.channel))
 
     # -- a whole conference ----------------------------------------------------------------------
     def _session_node(self, session_id: str) -> str:

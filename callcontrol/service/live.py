@@ -36,6 +36,8 @@ class LiveLeg:
     # An end reason call control asked for (idle drop, kick...), applied at the Hangup.
     requested_end: EndReason | None = None
     talking: bool = False
+    # Its channel hung up; the end waits for the OriginateResponse (tracker): no controls.
+    channel_gone: bool = False
 
     @property
     def row(self) -> LegRow:

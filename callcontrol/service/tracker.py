@@ -65,9 +65,12 @@ class LegTracker:
             ev.VariableSet: self._variable_set,  # type: ignore[dict-item]
         }
         self._parked: dict[str, _ParkedHangup] = {}
+        self._stopped = False
 
     def stop(self) -> None:
-        """End the legs still waiting for an OriginateResponse: none will be read now."""
+        """End the legs still waiting for an OriginateResponse: none will be read now (the
+        links are stopped first; a Hangup still read ends its leg at once)."""
+        self._stopped = True
         for leg_id in list(self._parked):
             self._settle(leg_id, None)
 
@@ -105,7 +108,9 @@ class LegTracker:
         if live is None:
             self.registry.channels.pop((e.node, e.uniqueid), None)
             return
-        if callflow.awaits_originate_result(live.leg, live.requested_end, e.cause):
+        if not self._stopped and callflow.awaits_originate_result(
+            live.leg, live.requested_end, e.cause
+        ):
             self._park(live, e)
             return
         reason = callflow.end_reason_for_hangup(live.leg, live.requested_end, e.cause)
@@ -115,6 +120,7 @@ class LegTracker:
     def _park(self, live: LiveLeg, e: ev.ChannelHungUp) -> None:
         """Hold the leg's end (at the Hangup's time) until its OriginateResponse says why."""
         self.registry.channels.pop((e.node, e.uniqueid), None)
+        live.channel_gone = True
         leg_id = live.leg.leg_id
         fallback = asyncio.get_running_loop().call_later(
             ORIGINATE_RESULT_WAIT_S, self._settle, leg_id, None
@@ -142,7 +148,7 @@ class LegTracker:
     ) -> None:
         at_ms = max(at_ms, latest_stamp(live.leg))
         ended = L.end(live.leg, at_ms, reason, cause, estimated)
-        self.registry.update(live, ended, idle_deadline_ms=None)
+        self.registry.update(live, ended, idle_deadline_ms=None, hand_raised=False)
         log.info(
             "leg ended",
             leg_id=ended.leg_id,

@@ -109,9 +109,7 @@ def build_app(cluster: SimCluster) -> web.Application:
         elif name == "ping":
             node.fault_silent_ping(bool(body.get("silent", True)))
         elif name == "restart":
-            await node.fault_restart(
-                float(body.get("downtime_s", 0.2)), bool(body.get("crash", False))
-            )
+            await node.fault_restart(float(body.get("downtime_s", 0.2)), body.get("crash") is True)
         elif name == "malformed":
             node.fault_malformed_frame()
         else:

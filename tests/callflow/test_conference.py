@@ -6,7 +6,7 @@ from callcontrol.domain.legs import EndReason, LegRole, LegState
 from callcontrol.domain.sessions import AudioOptions, SessionState
 from callcontrol.service.ports import CallControlError, CallMeRequest
 from callcontrol.settings import CallSettings, LockoutSettings
-from callcontrol.sim.callers import Digits, Hangup, Keypad, WaitMs
+from callcontrol.sim.callers import Digits, Hangup, WaitMs
 from callcontrol.sim.testing import AmiTestClient
 from tests.callflow.harness import TOLL_DID, running_stack
 
@@ -18,8 +18,7 @@ async def test_keypad_star6_mute_is_seen_on_the_leg(db_url: str) -> None:
         script = [
             Digits("123456789#"),
             Digits("#"),
-            WaitMs(500),
-            Keypad("*6"),
+            Digits("*6"),  # once the conference's menu listens
             WaitMs(60_000),
             Hangup(),
         ]
@@ -35,8 +34,9 @@ async def test_keypad_star9_raises_and_lowers_the_hand(db_url: str) -> None:
     async with running_stack(db_url) as stack:
         await stack.add_account()
         await stack.add_session(state=SessionState.STARTED)
-        script = [CODE, Digits("#"), WaitMs(500), Keypad("*9"), WaitMs(2000), Keypad("*9")]
-        script += [WaitMs(1000), Keypad("*9")]
+        # Digits, unlike Keypad, waits until the conference's menu listens
+        script = [CODE, Digits("#"), Digits("*9"), WaitMs(2000), Digits("*9")]
+        script += [WaitMs(1000), Digits("*9")]
         stack.sim.place_call(TOLL_DID.e164, "+14155550129", script=[*script, WaitMs(60_000)])
         await stack.wait_for(
             lambda: any(lv.details.hand_raised for lv in stack.cc.registry.legs.values())

@@ -28,7 +28,7 @@ async def test_node_restart_mid_call_closes_its_legs(db_url: str) -> None:
     for row in rows:
         assert not row.leg.estimated  # the Shutdown event said when
         ended = row.leg.ended_at_ms
-        assert ended is not None and shutdown_at <= ended < shutdown_at + 300
+        assert ended is not None and shutdown_at <= ended < shutdown_at + 1000
 
 
 async def test_node_crash_closes_its_legs_when_it_was_last_heard(db_url: str) -> None:
@@ -50,7 +50,8 @@ async def test_node_crash_closes_its_legs_when_it_was_last_heard(db_url: str) ->
         # leg's last event (the join, 2.5 s earlier) nor at the new process's boot
         ended, joined = row.leg.ended_at_ms, row.leg.conference_at_ms
         assert ended is not None and joined is not None
-        assert crashed_at - 1500 <= ended <= crashed_at and ended >= joined + 1000
+        # (a Ping answer already in the socket may be read a moment after crashed_at)
+        assert crashed_at - 1500 <= ended <= crashed_at + 100 and ended >= joined + 1000
 
 
 async def test_reconnect_resyncs_legs_that_ended_during_the_outage(db_url: str) -> None:

@@ -41,7 +41,9 @@ async def _stored(writer: LegWriter) -> L.Leg:
 
 async def test_the_late_originate_response_gives_the_reason(database: Database) -> None:
     tracker, writer = await _tracked(database)
-    assert tracker.registry.legs["leg-a"].leg.state is not L.LegState.ENDED  # waits for it
+    parked = tracker.registry.legs["leg-a"]
+    assert parked.leg.state is not L.LegState.ENDED  # waits for it...
+    assert parked.channel_gone  # ...and takes no control meanwhile
     tracker.handle(ev.OriginateResult("pbx1", "a1", "leg-a", "Local/x", False, 8, 2_003))
     leg = await _stored(writer)
     assert (leg.end_reason, leg.ended_at_ms, leg.hangup_cause) == (
@@ -69,3 +71,15 @@ async def test_stopping_ends_a_leg_still_waiting(database: Database) -> None:
     tracker.handle(ev.OriginateResult("pbx1", "a1", "leg-a", "Local/x", False, 5, 2_003))
     live = tracker.registry.legs.get("leg-a")
     assert live is None or live.leg.end_reason is L.EndReason.FAILED
+
+
+async def test_a_stopped_tracker_ends_such_a_leg_at_once(database: Database) -> None:
+    writer = LegWriter(LegRepository(database), 0.01)
+    writer.start()
+    tracker = LegTracker(LiveRegistry(writer), 300, _noop, _noop, _noop, _noop)
+    tracker.stop()  # the links are stopped; a Hangup read now is the last word
+    leg = L.Leg("leg-a", L.LegKind.CALLME, "pbx1", created_at_ms=1_000, uniqueid="leg-a")
+    tracker.registry.update(LiveLeg(leg))
+    tracker.handle(ev.ChannelHungUp("pbx1", "leg-a", "leg-a", CHANNEL, 0, "Unknown", 2_000))
+    stored = await _stored(writer)
+    assert (stored.end_reason, stored.ended_at_ms) == (L.EndReason.FAILED, 2_000)
