@@ -38,6 +38,7 @@ class Hooks:
     leg_changed: list[LegHook] = field(default_factory=list)
     leg_joined: list[LegHook] = field(default_factory=list)
     leg_ended: list[LegHook] = field(default_factory=list)
+    hand_changed: list[LegHook] = field(default_factory=list)
     lockout: list[Callable[[str], None]] = field(default_factory=list)
     session_changed: list[Callable[[Session], None]] = field(default_factory=list)
     ivr_decision: list[Callable[[float], None]] = field(default_factory=list)
@@ -69,6 +70,7 @@ class CallControl:
             self._on_joined,
             self._late_waiter,
         )
+        self.tracker.on_hand = self._on_hand
         self.nodes = NodeSet(settings.nodes, self.on_event)
         self.ivr = Ivr(self.registry, ivr_ports, settings.calls, settings.lockout)
         self.ivr.guard.on_lockout = self._on_lockout
@@ -158,6 +160,10 @@ class CallControl:
 
     def _on_joined(self, live: LiveLeg) -> None:
         for hook in self.hooks.leg_joined:
+            hook(live)
+
+    def _on_hand(self, live: LiveLeg) -> None:
+        for hook in self.hooks.hand_changed:
             hook(live)
 
     def _on_ended(self, live: LiveLeg) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import phonenumbers
 
 from callcontrol import metrics
+from callcontrol.clock import now_ms
 from callcontrol.domain import legs as L
 from callcontrol.domain.sessions import Session
 from callcontrol.service.billing import Billing
@@ -82,8 +83,9 @@ def leg_view(live: LiveLeg) -> dict[str, Any]:
 def webhook_hooks(hooks: Hooks, writer: LegWriter) -> None:
     """Leg events are stored in the same transaction as the leg change that causes them."""
 
-    def enqueue(kind: str, live: LiveLeg) -> None:
-        event_id = f"{kind}:{live.leg.leg_id}"  # one event of a kind per leg, ever
+    def enqueue(kind: str, live: LiveLeg, occurrence: str = "") -> None:
+        # One event of a kind per leg, ever (per occurrence for a hand going up and down).
+        event_id = f"{kind}:{live.leg.leg_id}{occurrence}"
         writer.stage_event(OutboxItem(kind, leg_view(live), event_id))
 
     def joined(live: LiveLeg) -> None:
@@ -93,8 +95,14 @@ def webhook_hooks(hooks: Hooks, writer: LegWriter) -> None:
         failed = live.leg.end_reason in FAILED_REASONS and live.leg.conference_at_ms is None
         enqueue("leg.failed" if failed else "leg.left", live)
 
+    def hand(live: LiveLeg) -> None:
+        # A leg's hand moves at most a few times a second: the time names each move.
+        up = "up" if live.details.hand_raised else "down"
+        enqueue("leg.hand", live, f":{now_ms()}:{up}")
+
     hooks.leg_joined.append(joined)
     hooks.leg_ended.append(ended)
+    hooks.hand_changed.append(hand)
 
 
 async def announce_billed(billing: Billing, database: Database, session: Session) -> None:

@@ -66,6 +66,7 @@ class LegTracker:
         }
         self._parked: dict[str, _ParkedHangup] = {}
         self._stopped = False
+        self.on_hand: LegEnded = lambda live: None  # a hand went up or down
 
     def stop(self) -> None:
         """End the legs still waiting for an OriginateResponse: none will be read now (the
@@ -272,6 +273,7 @@ class LegTracker:
         if live.details.hand_raised != raised:
             self.registry.update(live, hand_raised=raised)
             log.info("hand raised" if raised else "hand lowered", leg_id=live.leg.leg_id)
+            self.on_hand(live)
 
     def _conference_result(self, e: ev.VariableSet) -> None:
         """ConfBridge returned (the dialplan copies CONFBRIDGE_RESULT): a refused join or a

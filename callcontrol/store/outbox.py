@@ -13,7 +13,9 @@ import asyncpg
 
 from callcontrol.store.database import Database
 
-KINDS = frozenset({"leg.joined", "leg.left", "leg.failed", "session.billed", "spend.warning"})
+KINDS = frozenset(
+    {"leg.joined", "leg.left", "leg.failed", "leg.hand", "session.billed", "spend.warning"}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """End to end: the webinar app's HTTP calls reach the simulated PBX, and back."""
 
+import json
 from decimal import Decimal
 
 from callcontrol.sim.callers import Digits, Hangup, WaitMs
@@ -155,7 +156,9 @@ async def test_leg_events_reach_the_webhook_outbox_with_the_leg(service_factory)
         toll = next(
             n["e164"] for n in session["dial_in"] if n["kind"] == "toll" and n["country"] == "US"
         )
-        caller = _dial(svc, toll, session["access_code"], stay_ms=300)
+        code = session["access_code"]
+        script = [Digits(f"{code}#"), Digits("#"), Digits("*9"), WaitMs(800), Hangup()]
+        caller = svc.sim.place_call(toll, "+14155550151", script=script)  # raises a hand
         await caller.ended.wait()
         await svc.wait_for(lambda: not svc.cc.registry.legs)
         await svc.cc.writer.flush()
@@ -167,3 +170,8 @@ async def test_leg_events_reach_the_webhook_outbox_with_the_leg(service_factory)
     kinds = [(r["kind"], r["event_id"]) for r in rows]
     assert ("leg.joined", f"leg.joined:{leg_id}") in kinds
     assert ("leg.left", f"leg.left:{leg_id}") in kinds
+    payloads = {r["kind"]: json.loads(r["payload"]) for r in rows}
+    [hand_id] = [event_id for kind, event_id in kinds if kind == "leg.hand"]
+    assert hand_id.startswith(f"leg.hand:{leg_id}:") and hand_id.endswith(":up")
+    assert payloads["leg.hand"]["hand_raised"] is True  # delivered as the event's "data"
+    assert payloads["leg.left"]["hand_raised"] is False  # the call is over
