@@ -125,9 +125,19 @@ def _route(
     return Route(RouteKind.WAITING, RouteReason.SESSION_NOT_STARTED, marks_organizer_joined=marks)
 
 
+_CONFERENCE_PREFIX = "cc-"
+
+
 def conference_name(session_id: str) -> str:
     """The ConfBridge conference of a session (CC_CONF)."""
-    return f"cc-{session_id}"
+    return f"{_CONFERENCE_PREFIX}{session_id}"
+
+
+def session_of_conference(conference: str) -> str | None:
+    """The session whose conference this is, or None for a conference not ours."""
+    if conference.startswith(_CONFERENCE_PREFIX) and len(conference) > len(_CONFERENCE_PREFIX):
+        return conference[len(_CONFERENCE_PREFIX) :]
+    return None
 
 
 def user_profile(role: LegRole, audio: AudioOptions) -> str:

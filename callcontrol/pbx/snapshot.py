@@ -26,6 +26,7 @@ log = get_logger(__name__)
 class NodeSnapshot:
     channels: dict[str, ChannelListed] = field(default_factory=dict)  # by Uniqueid
     members: dict[str, ConferenceMemberListed] = field(default_factory=dict)  # by Uniqueid
+    locked_rooms: frozenset[str] = frozenset()  # conference names
 
 
 async def take_snapshot(link: AmiLink, node: str) -> NodeSnapshot:
@@ -56,4 +57,5 @@ async def take_snapshot(link: AmiLink, node: str) -> NodeSnapshot:
             member = translate(m, node, at)
             if isinstance(member, ConferenceMemberListed) and member.uniqueid:
                 members[member.uniqueid] = member
-    return NodeSnapshot(channels, members)
+    locked = frozenset(room.conference for room in rooms if room.locked)
+    return NodeSnapshot(channels, members, locked)

@@ -14,6 +14,7 @@ from callcontrol.clock import now_ms
 from callcontrol.domain import callflow
 from callcontrol.domain import legs as L
 from callcontrol.domain import pbx_events as ev
+from callcontrol.domain import routing as R
 from callcontrol.domain.sessions import SessionState
 from callcontrol.logsetup import bound, get_logger
 from callcontrol.pbx.ami_client import AmiError
@@ -90,6 +91,7 @@ class Resync:
             log.warning("resync failed; will retry on the next connect", node=node, error=str(exc))
             return
         alive = snapshot.channels
+        self._note_locks(node, snapshot.locked_rooms)
         gone_at = self.last_heard_ms.pop(node, started)
         # Channels seen before the outage whose Hangup we never read are forgotten.
         seen = self.registry.channels
@@ -109,6 +111,14 @@ class Resync:
             elif self._catch_up(live, channel, snapshot.members.get(leg.uniqueid or ""), started):
                 adjusted += 1
         log.info("resync done", node=node, channels=len(alive), closed=closed, adjusted=adjusted)
+
+    def _note_locks(self, node: str, locked_rooms: frozenset[str]) -> None:
+        """ConfBridge sends no event for a lock: one made from the keypad (*5), or before
+        callcontrol restarted, is learnt here."""
+        locked = {sid for room in locked_rooms if (sid := R.session_of_conference(room))}
+        on_node = {sid for sid, n in self.registry.session_nodes.items() if n == node}
+        self.registry.locked_sessions.difference_update(on_node - locked)
+        self.registry.locked_sessions.update(locked)
 
     def _catch_up(
         self,

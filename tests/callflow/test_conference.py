@@ -121,6 +121,33 @@ async def test_a_locked_conference_refuses_new_attendees_until_unlocked(db_url: 
     assert refused.hangup_cause == 0  # ConfBridge played conf-locked and ended the call
 
 
+async def test_a_lock_made_outside_call_control_is_learnt_at_the_next_resync(
+    db_url: str,
+) -> None:
+    async with running_stack(db_url) as stack:
+        await stack.add_account()
+        await stack.add_session(state=SessionState.STARTED)
+        script = [CODE, Digits("#"), WaitMs(60_000), Hangup()]
+        stack.sim.place_call(TOLL_DID.e164, "+14155550127", script=script)
+        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
+        admin = await AmiTestClient.connect(stack.sim.ami_port)  # like the organizer's *5
+        try:
+            await admin.login()
+            await admin.action("ConfbridgeLock", Conference="cc-s1")
+        finally:
+            await admin.close()
+        assert "s1" not in stack.cc.registry.locked_sessions  # ConfBridge said nothing
+        stack.sim.fault_drop_connections()  # the link comes back; the resync lists the rooms
+        await stack.wait_for(lambda: "s1" in stack.cc.registry.locked_sessions, timeout=15)
+        refused = stack.sim.place_call(
+            TOLL_DID.e164, "+14155550128", script=[CODE, Digits("#"), WaitMs(20_000), Hangup()]
+        )
+        await refused.ended.wait()
+        await stack.wait_for(lambda: len(stack.cc.registry.legs) == 1)
+        rows = {r.leg.caller_e164: r for r in await stack.leg_rows("s1")}
+    assert rows["+14155550128"].details.end_detail == "conference_locked"
+
+
 async def test_a_kick_from_outside_call_control_ends_the_leg_kicked(db_url: str) -> None:
     async with running_stack(db_url) as stack:
         await stack.add_account()

@@ -20,6 +20,7 @@ from callcontrol.domain.routing import (
     moh_class,
     route_callme,
     route_dialin,
+    session_of_conference,
     user_profile,
 )
 from callcontrol.domain.sessions import AudioMode, AudioOptions, Session, SessionState
@@ -263,3 +264,6 @@ def test_bridge_moh_and_conference_names() -> None:
     assert moh_class(AudioOptions(hold_beeps=True)) == "cc_hold_beeps"
     assert moh_class(AudioOptions(hold_beeps=False)) == "cc_hold"
     assert conference_name("ses-1") == "cc-ses-1"
+    assert session_of_conference(conference_name("ses-1")) == "ses-1"
+    assert session_of_conference("cc-") is None
+    assert session_of_conference("sales-room") is None
