@@ -321,13 +321,15 @@ async def test_idle_drop_hangs_up_the_waiting_attendee_but_never_the_organizer(
             )
         )
         [left] = stack.cc.registry.legs.values()
+        # read now: leaving the block hangs the test calls up
+        left_uniqueid, left_state = left.leg.uniqueid, left.leg.state
     assert row.leg.end_reason is EndReason.IDLE_DROP
     assert row.leg.waiting_at_ms is not None and row.leg.ended_at_ms is not None
     # dropped 3 s after it began to wait, then cc-idle-drop's two prompts played
     assert 3000 <= row.leg.ended_at_ms - row.leg.waiting_at_ms < 12_000
     assert dropped_to["Application"] == "Verbose"
     assert hangup["Cause"] == "16"
-    assert left.leg.uniqueid == organizer and left.leg.state is LegState.WAITING
+    assert left_uniqueid == organizer and left_state is LegState.WAITING
 
 
 async def test_ending_the_session_hangs_up_everyone(db_url: str, target: Target) -> None:
