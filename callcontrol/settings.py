@@ -91,6 +91,8 @@ class CallSettings:
     callme_confirm_digit: str = "1"
     callme_confirm_timeout_ms: int = field(default=10000, metadata=_POSITIVE)
     callme_ring_timeout_ms: int = field(default=30000, metadata=_POSITIVE)
+    # ConfBridge sends no event for a lock (keypad *5): how often live conferences are listed.
+    lock_poll_s: float = field(default=10.0, metadata=_POSITIVE)
 
 
 @dataclass(frozen=True, slots=True)

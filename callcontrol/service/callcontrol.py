@@ -25,6 +25,7 @@ from callcontrol.service.tracker import LegTracker, latest_stamp
 from callcontrol.settings import Settings
 from callcontrol.store.database import Database
 from callcontrol.store.legs import LegRepository, LegWriter
+from callcontrol.tasks import OwnedTask
 
 log = get_logger(__name__)
 
@@ -90,6 +91,7 @@ class CallControl:
         self.agi = AgiServer(scripts, settings.agi.command_timeout)
         self.agi_port: int | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._lock_poll = OwnedTask("conference-locks", self._poll_locks)
         self.ivr.end_leg = self._end_leg
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -98,6 +100,7 @@ class CallControl:
         self.writer.start()
         self.timer.start()
         self.nodes.start()
+        self._lock_poll.start()
         self.agi_port = await self.agi.start(self.settings.agi.host, self.settings.agi.port)
 
     async def stop(self) -> None:
@@ -105,12 +108,25 @@ class CallControl:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        await self._lock_poll.stop()
         async with contextlib.AsyncExitStack() as parts:  # unwinds last-pushed first
             parts.push_async_callback(self.writer.stop)
             parts.callback(self.tracker.stop)  # after the links, so no Hangup is parked again
             parts.push_async_callback(self.timer.stop)
             parts.push_async_callback(self.nodes.stop)
             await self.agi.stop()
+
+    async def _poll_locks(self) -> None:
+        """Nodes with live conferences are asked for their locks (a keypad *5 has no event)."""
+        while True:
+            await asyncio.sleep(self.settings.calls.lock_poll_s)
+            for node in sorted(set(self.registry.session_nodes.values())):
+                if not self.nodes.connected(node):
+                    continue
+                try:
+                    await self.resync.refresh_locks(node)
+                except Exception:  # the poll must outlive one bad answer (logged)
+                    log.exception("conference lock poll failed", node=node)
 
     async def _reload(self) -> None:
         """After a restart: the open legs, their sessions and their pending idle drops."""

@@ -17,8 +17,10 @@ from callcontrol.domain import pbx_events as ev
 from callcontrol.domain import routing as R
 from callcontrol.domain.sessions import SessionState
 from callcontrol.logsetup import bound, get_logger
+from callcontrol.pbx import commands
 from callcontrol.pbx.ami_client import AmiError
 from callcontrol.pbx.snapshot import take_snapshot
+from callcontrol.pbx.translator import translate
 from callcontrol.service.live import LiveLeg, LiveRegistry
 from callcontrol.service.nodes import LinkStateChanged, NodeSet
 from callcontrol.service.tracker import LegTracker
@@ -111,6 +113,23 @@ class Resync:
             elif self._catch_up(live, channel, snapshot.members.get(leg.uniqueid or ""), started):
                 adjusted += 1
         log.info("resync done", node=node, channels=len(alive), closed=closed, adjusted=adjusted)
+
+    async def refresh_locks(self, node: str) -> None:
+        """List the node's conferences again, for locks made from the keypad meanwhile."""
+        try:
+            rooms = await self.nodes.links[node].send_list(commands.list_rooms())
+        except AmiError as exc:
+            if not commands.no_conferences(str(exc)):
+                log.info("conference locks not refreshed", node=node, error=str(exc))
+                return
+            rooms = []
+        at = now_ms()
+        locked = frozenset(
+            e.conference
+            for m in rooms
+            if isinstance(e := translate(m, node, at), ev.ConferenceRoomListed) and e.locked
+        )
+        self._note_locks(node, locked)
 
     def _note_locks(self, node: str, locked_rooms: frozenset[str]) -> None:
         """ConfBridge sends no event for a lock: one made from the keypad (*5), or before

@@ -1,14 +1,17 @@
 """Conference behaviour seen through call control: keypad mute, join muted, lockout, nodes."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 
 from callcontrol.domain.legs import EndReason, LegRole, LegState
 from callcontrol.domain.sessions import AudioOptions, SessionState
 from callcontrol.service.ports import CallControlError, CallMeRequest
 from callcontrol.settings import CallSettings, LockoutSettings
-from callcontrol.sim.callers import Digits, Hangup, WaitMs
+from callcontrol.sim.callers import Caller, Digits, Hangup, WaitMs
 from callcontrol.sim.testing import AmiTestClient
-from tests.callflow.harness import TOLL_DID, running_stack
+from tests.callflow.harness import TOLL_DID, Stack, running_stack
 
 
 async def test_keypad_star6_mute_is_seen_on_the_leg(db_url: str) -> None:
@@ -121,21 +124,35 @@ async def test_a_locked_conference_refuses_new_attendees_until_unlocked(db_url: 
     assert refused.hangup_cause == 0  # ConfBridge played conf-locked and ended the call
 
 
+async def _in_conference(stack: Stack, caller: str) -> Caller:
+    """A started session s1 with one caller in its conference."""
+    await stack.add_account()
+    await stack.add_session(state=SessionState.STARTED)
+    script = [CODE, Digits("#"), WaitMs(60_000), Hangup()]
+    placed = stack.sim.place_call(TOLL_DID.e164, caller, script=script)
+    await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
+    return placed
+
+
+@asynccontextmanager
+async def _other_ami_client(stack: Stack) -> AsyncIterator[AmiTestClient]:
+    """Someone else on the node's AMI: the keypad, the CLI or another tool, as ConfBridge
+    tells call control nothing of what they do."""
+    admin = await AmiTestClient.connect(stack.sim.ami_port)
+    try:
+        await admin.login()
+        yield admin
+    finally:
+        await admin.close()
+
+
 async def test_a_lock_made_outside_call_control_is_learnt_at_the_next_resync(
     db_url: str,
 ) -> None:
     async with running_stack(db_url) as stack:
-        await stack.add_account()
-        await stack.add_session(state=SessionState.STARTED)
-        script = [CODE, Digits("#"), WaitMs(60_000), Hangup()]
-        stack.sim.place_call(TOLL_DID.e164, "+14155550127", script=script)
-        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
-        admin = await AmiTestClient.connect(stack.sim.ami_port)  # like the organizer's *5
-        try:
-            await admin.login()
+        await _in_conference(stack, "+14155550127")
+        async with _other_ami_client(stack) as admin:
             await admin.action("ConfbridgeLock", Conference="cc-s1")
-        finally:
-            await admin.close()
         assert "s1" not in stack.cc.registry.locked_sessions  # ConfBridge said nothing
         stack.sim.fault_drop_connections()  # the link comes back; the resync lists the rooms
         await stack.wait_for(lambda: "s1" in stack.cc.registry.locked_sessions, timeout=15)
@@ -148,22 +165,26 @@ async def test_a_lock_made_outside_call_control_is_learnt_at_the_next_resync(
     assert rows["+14155550128"].details.end_detail == "conference_locked"
 
 
+async def test_locks_made_outside_call_control_are_polled(db_url: str) -> None:
+    calls = CallSettings(digit_timeout_ms=3000, lock_poll_s=0.3)
+    async with running_stack(db_url, calls=calls) as stack:
+        await _in_conference(stack, "+14155550126")
+        async with _other_ami_client(stack) as admin:
+            await admin.action("ConfbridgeLock", Conference="cc-s1")
+            await stack.wait_for(lambda: "s1" in stack.cc.registry.locked_sessions, timeout=5)
+            await admin.action("ConfbridgeUnlock", Conference="cc-s1")
+            await stack.wait_for(lambda: "s1" not in stack.cc.registry.locked_sessions, timeout=5)
+        assert stack.cc.nodes.links["pbx1"].reconnects == 0  # learnt without a resync
+
+
 async def test_a_kick_from_outside_call_control_ends_the_leg_kicked(db_url: str) -> None:
     async with running_stack(db_url) as stack:
-        await stack.add_account()
-        await stack.add_session(state=SessionState.STARTED)
-        script = [CODE, Digits("#"), WaitMs(60_000), Hangup()]
-        caller = stack.sim.place_call(TOLL_DID.e164, "+14155550139", script=script)
-        await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
+        caller = await _in_conference(stack, "+14155550139")
         [live] = stack.cc.registry.legs.values()
-        admin = await AmiTestClient.connect(stack.sim.ami_port)  # e.g. an operator's own tool
-        try:
-            await admin.login()
+        async with _other_ami_client(stack) as admin:
             channel = live.details.channel or ""
             reply = await admin.action("ConfbridgeKick", Conference="cc-s1", Channel=channel)
             assert reply.get("Response") == "Success", reply.headers
-        finally:
-            await admin.close()
         await caller.ended.wait()
         await stack.wait_for(lambda: not stack.cc.registry.legs)
         [row] = await stack.leg_rows("s1")
