@@ -92,7 +92,9 @@ class CallSettings:
     callme_confirm_timeout_ms: int = field(default=10000, metadata=_POSITIVE)
     callme_ring_timeout_ms: int = field(default=30000, metadata=_POSITIVE)
     # ConfBridge sends no event for a lock (keypad *5): how often live conferences are listed.
-    lock_poll_s: float = field(default=10.0, metadata=_POSITIVE)
+    lock_poll_s: float = field(
+        default=10.0, metadata=_check(lambda v: v >= 1, "must be 1 or more (seconds)")
+    )
 
 
 @dataclass(frozen=True, slots=True)

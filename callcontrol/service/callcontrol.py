@@ -108,12 +108,12 @@ class CallControl:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        await self._lock_poll.stop()
         async with contextlib.AsyncExitStack() as parts:  # unwinds last-pushed first
             parts.push_async_callback(self.writer.stop)
             parts.callback(self.tracker.stop)  # after the links, so no Hangup is parked again
             parts.push_async_callback(self.timer.stop)
             parts.push_async_callback(self.nodes.stop)
+            parts.push_async_callback(self._lock_poll.stop)
             await self.agi.stop()
 
     async def _poll_locks(self) -> None:

@@ -8,6 +8,7 @@ stable code for the API.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -198,6 +199,7 @@ class Controls:
     async def set_locked(self, session_id: str, locked: bool) -> None:
         action = commands.lock(R.conference_name(session_id), locked)
         await self._send(self._session_node(session_id), action)
+        self.registry.lock_changed_at[session_id] = time.monotonic()
         if locked:
             self.registry.locked_sessions.add(session_id)
         else:

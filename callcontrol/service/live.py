@@ -38,6 +38,7 @@ class LiveLeg:
     talking: bool = False
     # Its channel hung up; the end waits for the OriginateResponse (tracker): no controls.
     channel_gone: bool = False
+    hand_changed_at_ms: int | None = None  # the PBX's time of the last *9 (or lower-hand)
 
     @property
     def row(self) -> LegRow:
@@ -66,6 +67,9 @@ class LiveRegistry:
         # Running cost of live sessions (decimal strings), refreshed by the live publisher.
         self.session_costs: dict[str, str] = {}
         self.locked_sessions: set[str] = set()  # ConfbridgeLock has no event: we remember
+        # When call control last locked or unlocked each session (monotonic seconds): a list
+        # of rooms asked before that is older news and must not undo it.
+        self.lock_changed_at: dict[str, float] = {}
         self.listeners: list[LegListener] = []
         self._session_legs: dict[str, set[str]] = {}
 
@@ -121,6 +125,7 @@ class LiveRegistry:
         self.session_nodes.pop(session_id, None)
         self.session_costs.pop(session_id, None)
         self.locked_sessions.discard(session_id)
+        self.lock_changed_at.pop(session_id, None)
 
     def update(self, live: LiveLeg, leg: Leg | None = None, **details: object) -> None:
         if leg is not None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import uuid
 from collections import Counter
 from typing import Any
 
 import phonenumbers
 
 from callcontrol import metrics
-from callcontrol.clock import now_ms
 from callcontrol.domain import legs as L
 from callcontrol.domain.sessions import Session
 from callcontrol.service.billing import Billing
@@ -83,9 +83,8 @@ def leg_view(live: LiveLeg) -> dict[str, Any]:
 def webhook_hooks(hooks: Hooks, writer: LegWriter) -> None:
     """Leg events are stored in the same transaction as the leg change that causes them."""
 
-    def enqueue(kind: str, live: LiveLeg, occurrence: str = "") -> None:
-        # One event of a kind per leg, ever (per occurrence for a hand going up and down).
-        event_id = f"{kind}:{live.leg.leg_id}{occurrence}"
+    def enqueue(kind: str, live: LiveLeg) -> None:
+        event_id = f"{kind}:{live.leg.leg_id}"  # one event of a kind per leg, ever
         writer.stage_event(OutboxItem(kind, leg_view(live), event_id))
 
     def joined(live: LiveLeg) -> None:
@@ -96,9 +95,12 @@ def webhook_hooks(hooks: Hooks, writer: LegWriter) -> None:
         enqueue("leg.failed" if failed else "leg.left", live)
 
     def hand(live: LiveLeg) -> None:
-        # A leg's hand moves at most a few times a second: the time names each move.
-        up = "up" if live.details.hand_raised else "down"
-        enqueue("leg.hand", live, f":{now_ms()}:{up}")
+        # A hand goes up and down many times: each move is its own event. Deliveries may
+        # arrive out of order (retries): the PBX's time of the move lets the app keep the
+        # newest.
+        payload = {**leg_view(live), "hand_changed_at_ms": live.hand_changed_at_ms}
+        event_id = f"leg.hand:{live.leg.leg_id}:{uuid.uuid4().hex[:16]}"
+        writer.stage_event(OutboxItem("leg.hand", payload, event_id))
 
     hooks.leg_joined.append(joined)
     hooks.leg_ended.append(ended)

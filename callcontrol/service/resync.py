@@ -8,6 +8,7 @@ after a leg began lost that leg in the restart.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from callcontrol.clock import now_ms
@@ -86,14 +87,14 @@ class Resync:
 
     async def run(self, node: str) -> None:
         """Compare what the node has with what we believe, and settle the differences."""
-        started = now_ms()
+        started, asked_at = now_ms(), time.monotonic()
         try:
             snapshot = await take_snapshot(self.nodes.links[node], node)
         except AmiError as exc:
             log.warning("resync failed; will retry on the next connect", node=node, error=str(exc))
             return
         alive = snapshot.channels
-        self._note_locks(node, snapshot.locked_rooms)
+        self._note_locks(node, snapshot.locked_rooms, asked_at)
         gone_at = self.last_heard_ms.pop(node, started)
         # Channels seen before the outage whose Hangup we never read are forgotten.
         seen = self.registry.channels
@@ -116,6 +117,7 @@ class Resync:
 
     async def refresh_locks(self, node: str) -> None:
         """List the node's conferences again, for locks made from the keypad meanwhile."""
+        asked_at = time.monotonic()
         try:
             rooms = await self.nodes.links[node].send_list(commands.list_rooms())
         except AmiError as exc:
@@ -129,15 +131,21 @@ class Resync:
             for m in rooms
             if isinstance(e := translate(m, node, at), ev.ConferenceRoomListed) and e.locked
         )
-        self._note_locks(node, locked)
+        self._note_locks(node, locked, asked_at)
 
-    def _note_locks(self, node: str, locked_rooms: frozenset[str]) -> None:
+    def _note_locks(self, node: str, locked_rooms: frozenset[str], asked_at: float) -> None:
         """ConfBridge sends no event for a lock: one made from the keypad (*5), or before
-        callcontrol restarted, is learnt here."""
+        callcontrol restarted, is learnt here, for the node's own sessions, unless call
+        control changed that session's lock after the list was asked for."""
+        changed = self.registry.lock_changed_at
+        on_node = {
+            sid
+            for sid, n in self.registry.session_nodes.items()
+            if n == node and changed.get(sid, float("-inf")) < asked_at
+        }
         locked = {sid for room in locked_rooms if (sid := R.session_of_conference(room))}
-        on_node = {sid for sid, n in self.registry.session_nodes.items() if n == node}
         self.registry.locked_sessions.difference_update(on_node - locked)
-        self.registry.locked_sessions.update(locked)
+        self.registry.locked_sessions.update(on_node & locked)
 
     def _catch_up(
         self,

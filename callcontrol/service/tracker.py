@@ -271,6 +271,7 @@ class LegTracker:
         if live is None or live.leg.state is L.LegState.ENDED:
             return
         if live.details.hand_raised != raised:
+            live.hand_changed_at_ms = e.at_ms
             self.registry.update(live, hand_raised=raised)
             log.info("hand raised" if raised else "hand lowered", leg_id=live.leg.leg_id)
             self.on_hand(live)

@@ -149,7 +149,8 @@ async def _other_ami_client(stack: Stack) -> AsyncIterator[AmiTestClient]:
 async def test_a_lock_made_outside_call_control_is_learnt_at_the_next_resync(
     db_url: str,
 ) -> None:
-    async with running_stack(db_url) as stack:
+    calls = CallSettings(digit_timeout_ms=3000, lock_poll_s=3600)  # no poll meanwhile
+    async with running_stack(db_url, calls=calls) as stack:
         await _in_conference(stack, "+14155550127")
         async with _other_ami_client(stack) as admin:
             await admin.action("ConfbridgeLock", Conference="cc-s1")
@@ -166,7 +167,7 @@ async def test_a_lock_made_outside_call_control_is_learnt_at_the_next_resync(
 
 
 async def test_locks_made_outside_call_control_are_polled(db_url: str) -> None:
-    calls = CallSettings(digit_timeout_ms=3000, lock_poll_s=0.3)
+    calls = CallSettings(digit_timeout_ms=3000, lock_poll_s=1)
     async with running_stack(db_url, calls=calls) as stack:
         await _in_conference(stack, "+14155550126")
         async with _other_ami_client(stack) as admin:

@@ -172,6 +172,9 @@ async def test_leg_events_reach_the_webhook_outbox_with_the_leg(service_factory)
     assert ("leg.left", f"leg.left:{leg_id}") in kinds
     payloads = {r["kind"]: json.loads(r["payload"]) for r in rows}
     [hand_id] = [event_id for kind, event_id in kinds if kind == "leg.hand"]
-    assert hand_id.startswith(f"leg.hand:{leg_id}:") and hand_id.endswith(":up")
-    assert payloads["leg.hand"]["hand_raised"] is True  # delivered as the event's "data"
+    assert hand_id.startswith(f"leg.hand:{leg_id}:")
+    hand = payloads["leg.hand"]  # delivered as the event's "data"
+    assert hand["hand_raised"] is True
+    assert hand["ended_at_ms"] is None  # sent when the hand went up, mid-call
+    assert hand["conference_at_ms"] <= hand["hand_changed_at_ms"]
     assert payloads["leg.left"]["hand_raised"] is False  # the call is over
