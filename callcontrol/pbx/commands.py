@@ -16,6 +16,7 @@ Action = dict[str, Any]
 CALLME_CONTEXT = "cc-callme"
 CONFERENCE_CONTEXT = "cc-conference"
 IDLE_DROP_CONTEXT = "cc-idle-drop"
+WAITING_CONTEXT = "cc-waiting"  # where a channel listed in it is waiting (resync)
 NORMAL_CLEARING = 16
 
 

@@ -29,6 +29,18 @@ class NodeSnapshot:
     locked_rooms: frozenset[str] = frozenset()  # conference names
 
 
+async def list_rooms(link: AmiLink, node: str) -> list[ConferenceRoomListed]:
+    """The node's conferences (none is an answer, not an error); raises AmiError."""
+    try:
+        listed = await link.send_list(commands.list_rooms())
+    except AmiError as exc:
+        if commands.no_conferences(str(exc)):
+            return []
+        raise
+    at = now_ms()
+    return [e for m in listed if isinstance(e := translate(m, node, at), ConferenceRoomListed)]
+
+
 async def take_snapshot(link: AmiLink, node: str) -> NodeSnapshot:
     """The node's live channels and conference members; raises AmiError if it cannot say."""
     at = now_ms()
@@ -37,15 +49,7 @@ async def take_snapshot(link: AmiLink, node: str) -> NodeSnapshot:
         for m in await link.send_list(commands.list_channels())
         if isinstance(e := translate(m, node, at), ChannelListed)
     }
-    try:
-        listed_rooms = await link.send_list(commands.list_rooms())
-    except AmiError as exc:
-        if commands.no_conferences(str(exc)):
-            return NodeSnapshot(channels)
-        raise
-    rooms = [
-        e for m in listed_rooms if isinstance(e := translate(m, node, at), ConferenceRoomListed)
-    ]
+    rooms = await list_rooms(link, node)
     members: dict[str, ConferenceMemberListed] = {}
     for room in rooms:
         try:

@@ -312,8 +312,9 @@ class Billing:
 
     async def spent(self, account_id: str) -> Decimal:
         """The account's spend this month (ledger plus open legs), for the domain's
-        ``spend_limit_reached(account, spent)``; raises alerts like ``check_spend``."""
-        return (await self.check_spend(account_id)).spent
+        ``spend_limit_reached(account, spent)``: what call control and the API ask before
+        a toll-free or Call Me leg (alerts are raised when legs are charged, not here)."""
+        return (await self.spend_status(account_id)).spent
 
     async def spend_alerts(self) -> list[usage.SpendAlert]:
         """This month's spend alerts, for the dashboard."""

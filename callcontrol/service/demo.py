@@ -26,7 +26,7 @@ from callcontrol.settings import (
     Settings,
     load_settings,
 )
-from callcontrol.sim.node import NodeConfig, SimNode
+from callcontrol.sim.node import SimNode, contract_node
 from callcontrol.store.tokens import Role, TokenRepository
 
 log = get_logger("demo")
@@ -69,16 +69,7 @@ async def _demo(http_port: int, data_dir: Path) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     agi_port = _port_or_any(4573)
-    sim = SimNode(
-        NodeConfig(
-            name="pbx1",
-            ami_secret=SIM_SECRET,
-            dialplan=str(REPO / "dialplan" / "extensions.conf"),
-            confbridge=str(REPO / "dialplan" / "confbridge.conf"),
-            agi_host=f"127.0.0.1:{agi_port}",
-            manager_conf=str(REPO / "config" / "asterisk" / "manager.conf"),
-        )
-    )
+    sim = SimNode(contract_node(REPO, agi_port, ami_secret=SIM_SECRET))
     sim.config.runtime.default_prompt_s = 1.5
     await sim.start()
     try:

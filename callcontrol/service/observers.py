@@ -145,8 +145,7 @@ def billing_hooks(
         async def rate() -> None:
             session = cc.registry.sessions.get(session_id) or await cc.load_session(session_id)
             if session is not None:
-                await billing.on_leg_ended(leg, session)
-                await billing.check_spend(session.account_id)
+                await billing.on_leg_ended(leg, session)  # checks the spend when it charged
                 billed_if_done(session)
 
         effects.submit("billing.leg_ended", rate)

@@ -20,15 +20,13 @@ from callcontrol.domain.sessions import SessionState
 from callcontrol.logsetup import bound, get_logger
 from callcontrol.pbx import commands
 from callcontrol.pbx.ami_client import AmiError
-from callcontrol.pbx.snapshot import take_snapshot
-from callcontrol.pbx.translator import translate
+from callcontrol.pbx.snapshot import list_rooms, take_snapshot
 from callcontrol.service.live import LiveLeg, LiveRegistry
 from callcontrol.service.nodes import LinkStateChanged, NodeSet
 from callcontrol.service.tracker import LegTracker
 
 log = get_logger(__name__)
 CHANNEL_UP = 6  # Asterisk's channel state "Up": answered
-WAITING_CONTEXT = "cc-waiting"
 
 
 class Resync:
@@ -119,19 +117,11 @@ class Resync:
         """List the node's conferences again, for locks made from the keypad meanwhile."""
         asked_at = time.monotonic()
         try:
-            rooms = await self.nodes.links[node].send_list(commands.list_rooms())
+            rooms = await list_rooms(self.nodes.links[node], node)
         except AmiError as exc:
-            if not commands.no_conferences(str(exc)):
-                log.info("conference locks not refreshed", node=node, error=str(exc))
-                return
-            rooms = []
-        at = now_ms()
-        locked = frozenset(
-            e.conference
-            for m in rooms
-            if isinstance(e := translate(m, node, at), ev.ConferenceRoomListed) and e.locked
-        )
-        self._note_locks(node, locked, asked_at)
+            log.info("conference locks not refreshed", node=node, error=str(exc))
+            return
+        self._note_locks(node, frozenset(r.conference for r in rooms if r.locked), asked_at)
 
     def _note_locks(self, node: str, locked_rooms: frozenset[str], asked_at: float) -> None:
         """ConfBridge sends no event for a lock: one made from the keypad (*5), or before
@@ -167,13 +157,16 @@ class Resync:
         changed = leg != live.leg
         if changed:
             self.registry.update(live, leg)
-        in_waiting = channel.context == WAITING_CONTEXT
-        if in_waiting and live.leg.state is L.LegState.ANSWERED:
-            self.tracker.wait(live.leg.node, live.leg.uniqueid or "", at_ms)  # sets the deadline
+        # The tracker sets its deadline, or moves it in at once if its session has started.
+        handed_to_tracker = (
+            channel.context == commands.WAITING_CONTEXT and live.leg.state is L.LegState.ANSWERED
+        )
+        if handed_to_tracker:
+            self.tracker.wait(live.leg.node, live.leg.uniqueid or "", at_ms)
             changed = True
         session = self.registry.sessions.get(live.leg.session_id or "")
         started = session is not None and session.state is SessionState.STARTED
-        if started and live.leg.state is L.LegState.WAITING:
+        if started and live.leg.state is L.LegState.WAITING and not handed_to_tracker:
             self.unmoved.append(live)  # the start's Redirect was lost with the link
         if live.requested_end is L.EndReason.IDLE_DROP:
             # Its drop was recorded before a restart but the caller is still there.

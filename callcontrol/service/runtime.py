@@ -8,7 +8,6 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 
 from aiohttp import web
 
@@ -102,11 +101,8 @@ async def service_started(settings: Settings) -> AsyncIterator[Running]:
         metric_hooks(hooks)
         call_control: CallControl | None = None
 
-        async def spent(account_id: str) -> Decimal:
-            return (await billing.spend_status(account_id)).spent
-
         if settings.nodes:
-            call_control = build_call_control(settings, database, hooks, spent)
+            call_control = build_call_control(settings, database, hooks, billing.spent)
             webhook_hooks(hooks, call_control.writer)
             billing_hooks(hooks, effects, billing, call_control, database)
             hub_hooks(hooks, hub, call_control)
@@ -133,7 +129,7 @@ async def service_started(settings: Settings) -> AsyncIterator[Running]:
             probes,
             call_control=call_control,
             api_settings=settings.api,
-            spent=spent,
+            spent=billing.spent,
             leg_costs=billing.leg_costs,
         )
         setup_live(app, hub, authenticate)

@@ -7,10 +7,10 @@ CSV rows are `leg` lines first, then `total` lines (per kind, country and curren
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from callcontrol.clock import iso
 from callcontrol.store.usage import UsageLine, UsageTotal
 
 CSV_HEADER = (
@@ -39,13 +39,6 @@ CSV_HEADER = (
 )
 
 
-def iso_ms(at_ms: int | None) -> str | None:
-    if at_ms is None:
-        return None
-    moment = datetime.fromtimestamp(at_ms / 1000, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def line_json(line: UsageLine) -> dict[str, Any]:
     return {
         "leg_id": line.leg_id,
@@ -54,8 +47,8 @@ def line_json(line: UsageLine) -> dict[str, Any]:
         "kind": line.kind,
         "country": line.country,
         "role": line.role,
-        "answered_at": iso_ms(line.answered_at_ms),
-        "ended_at": iso_ms(line.ended_at_ms),
+        "answered_at": iso(line.answered_at_ms),
+        "ended_at": iso(line.ended_at_ms),
         "end_reason": line.end_reason,
         "seconds": line.seconds,
         "increment": line.increment,
@@ -104,8 +97,8 @@ def report_json(
         sessions.setdefault(line.session_id, []).append(line)
     return {
         "account_id": account_id,
-        "from": iso_ms(from_ms),
-        "to": iso_ms(to_ms),
+        "from": iso(from_ms),
+        "to": iso(to_ms),
         "sessions": [
             {
                 "session_id": session_id,

@@ -19,17 +19,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
-import asyncpg
 
 from callcontrol.logsetup import bound, get_logger
 from callcontrol.metrics import WEBHOOK_DELIVERIES
 from callcontrol.store import outbox
-from callcontrol.store.database import Database
+from callcontrol.store.database import DATABASE_ERRORS, Database
 from callcontrol.store.outbox import OutboxEvent
 from callcontrol.web.api.config import ApiSettings
 
 log = get_logger(__name__)
-_DB_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -90,7 +88,7 @@ class WebhookWorker:
             while True:
                 try:
                     sent = await self.deliver_due(client)
-                except _DB_ERRORS as exc:
+                except DATABASE_ERRORS as exc:
                     log.error("outbox not readable; will retry", error=str(exc))
                     sent = 0
                 if sent == 0:

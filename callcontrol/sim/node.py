@@ -51,6 +51,21 @@ class NodeConfig:
     default_callee: CalleeBehaviour = field(default_factory=CalleeBehaviour)
 
 
+def contract_node(root: Path, agi_port: int, **overrides: Any) -> NodeConfig:
+    """A node running the contract files of a callcontrol checkout at `root` (dialplan,
+    ConfBridge profiles, manager.conf's event filter), calling FastAGI on `agi_port`."""
+    config = NodeConfig(
+        name="pbx1",
+        dialplan=str(root / "dialplan" / "extensions.conf"),
+        confbridge=str(root / "dialplan" / "confbridge.conf"),
+        agi_host=f"127.0.0.1:{agi_port}",
+        manager_conf=str(root / "config" / "asterisk" / "manager.conf"),
+    )
+    for name, value in overrides.items():
+        setattr(config, name, value)
+    return config
+
+
 def tune_gc() -> None:
     """Collector settings for a process that holds many channels (the ``sim`` command).
 

@@ -29,17 +29,6 @@ async def record_db(
         await record(conn, actor, action, target, details or {})
 
 
-async def recent(database: Database, target: str, limit: int = 50) -> list[dict[str, Any]]:
-    async with database.connection() as conn:
-        records = await conn.fetch(
-            "SELECT at, actor, action, target, details FROM audit_log WHERE target = $1"
-            " ORDER BY id DESC LIMIT $2",
-            target,
-            limit,
-        )
-    return [{**dict(r), "details": json.loads(r["details"])} for r in records]
-
-
 async def latest(database: Database, limit: int = 100) -> list[dict[str, Any]]:
     """The newest audit entries across every target, newest first."""
     async with database.connection() as conn:

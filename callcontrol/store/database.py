@@ -83,7 +83,7 @@ class Database:
         try:
             async with self.connection() as conn:
                 await conn.fetchval("SELECT 1", timeout=self.settings.connect_timeout)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("database ping failed", error=str(exc))
             return False
         return True

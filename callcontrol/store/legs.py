@@ -19,7 +19,7 @@ import asyncpg
 from callcontrol.domain.legs import EndReason, Leg, LegKind, LegRole, LegState
 from callcontrol.logsetup import get_logger
 from callcontrol.store import outbox
-from callcontrol.store.database import Database
+from callcontrol.store.database import DATABASE_ERRORS, Database
 
 log = get_logger(__name__)
 _RETRY_PAUSE_S = 1.0
@@ -179,7 +179,7 @@ class LegWriter:
                 # Stopping mid-write: the batch goes back, and stop() writes it.
                 self._restore(batch, events)
                 raise
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DATABASE_ERRORS as exc:
                 self._restore(batch, events)
                 log.error("leg write failed; will retry", error=str(exc), legs=len(batch))
                 raise
@@ -199,7 +199,7 @@ class LegWriter:
             await asyncio.sleep(self.flush_interval)
             try:
                 await self.flush()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except DATABASE_ERRORS:
                 # The database is away: nothing is lost, retry after a pause.
                 self._wake.set()
                 await asyncio.sleep(_RETRY_PAUSE_S)
@@ -223,7 +223,7 @@ class LegWriter:
         while self._pending or self._events:
             try:
                 await self.flush()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DATABASE_ERRORS as exc:
                 # Stopping with the database away: say exactly what is lost.
                 log.error("leg changes not written at stop", legs=self.backlog, error=str(exc))
                 return

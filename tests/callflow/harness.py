@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from callcontrol.clock import now_ms
 from callcontrol.domain.accounts import Account, BillingMode, Plan
 from callcontrol.domain.legs import LegState
 from callcontrol.domain.numbers import Did, NumberKind
@@ -26,7 +27,8 @@ from callcontrol.settings import (
     Secret,
     Settings,
 )
-from callcontrol.sim.node import NodeConfig, SimNode
+from callcontrol.sim.callers import Caller, Digits, Hangup, Step, WaitMs
+from callcontrol.sim.node import SimNode, contract_node
 from callcontrol.store.accounts import AccountRepository
 from callcontrol.store.database import Database
 from callcontrol.store.legs import LegRow
@@ -47,10 +49,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass
@@ -118,6 +116,22 @@ class Stack:
     def live_states(self) -> list[LegState]:
         return [lv.leg.state for lv in self.cc.registry.legs.values()]
 
+    async def started_with(self, *callers: str, organizer: str | None = None) -> list[Caller]:
+        """Account, started session s1, and these callers (the organizer with its PIN) in
+        its conference, each staying a minute."""
+        await self.add_account()
+        await self.add_session(state=SessionState.STARTED)
+        placed = [self.sim.place_call(TOLL_DID.e164, number, script=stays()) for number in callers]
+        if organizer is not None:
+            placed.append(self.sim.place_call(TOLL_DID.e164, organizer, script=stays("4321")))
+        await self.wait_for(lambda: self.live_states().count(LegState.IN_CONFERENCE) == len(placed))
+        return placed
+
+
+def stays(pin: str = "") -> list[Step]:
+    """A caller who types s1's access code and the PIN (or just #), then stays a minute."""
+    return [Digits("123456789#"), Digits(f"{pin}#"), WaitMs(60_000), Hangup()]
+
 
 async def seed_dids(database: Database, dids: list[Did]) -> None:
     async with database.connection() as conn:
@@ -178,13 +192,8 @@ async def running_stack(
         dialplan = lab
     sims = [
         SimNode(
-            NodeConfig(
-                name=f"pbx{i + 1}",
-                dialplan=str(dialplan),
-                confbridge=str(REPO / "dialplan" / "confbridge.conf"),
-                agi_host=f"127.0.0.1:{agi_port}",
-                time_scale=time_scale,
-                manager_conf=str(REPO / "config" / "asterisk" / "manager.conf"),
+            contract_node(
+                REPO, agi_port, name=f"pbx{i + 1}", dialplan=str(dialplan), time_scale=time_scale
             )
         )
         for i in range(nodes)

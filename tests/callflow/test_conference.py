@@ -9,9 +9,12 @@ from callcontrol.domain.legs import EndReason, LegRole, LegState
 from callcontrol.domain.sessions import AudioOptions, SessionState
 from callcontrol.service.ports import CallControlError, CallMeRequest
 from callcontrol.settings import CallSettings, LockoutSettings
-from callcontrol.sim.callers import Caller, Digits, Hangup, WaitMs
+from callcontrol.sim.callers import Digits, Hangup, WaitMs
 from callcontrol.sim.testing import AmiTestClient
-from tests.callflow.harness import TOLL_DID, Stack, running_stack
+from tests.callflow.harness import TOLL_DID, Stack, running_stack, stays
+
+CODE = Digits("123456789#")
+PIN_GUESSES = [CODE, Digits("1111#"), Digits("2222#"), Digits("3333#"), WaitMs(5000), Hangup()]
 
 
 async def test_keypad_star6_mute_is_seen_on_the_leg(db_url: str) -> None:
@@ -66,12 +69,12 @@ async def test_attendees_join_muted_when_the_session_says_so(db_url: str) -> Non
         stack.sim.place_call(
             TOLL_DID.e164,
             "+14155550131",
-            script=[Digits("123456789#"), Digits("#"), WaitMs(60_000), Hangup()],
+            script=stays(),
         )
         stack.sim.place_call(
             TOLL_DID.e164,
             "+14155550132",
-            script=[Digits("123456789#"), Digits("4321#"), WaitMs(60_000), Hangup()],
+            script=stays("4321"),
         )
         await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
         by_role = {lv.leg.role: lv.leg.muted for lv in stack.cc.registry.legs.values()}
@@ -80,15 +83,7 @@ async def test_attendees_join_muted_when_the_session_says_so(db_url: str) -> Non
 
 async def test_mute_all_spares_the_organizer(db_url: str) -> None:
     async with running_stack(db_url) as stack:
-        await stack.add_account()
-        await stack.add_session(state=SessionState.STARTED)
-        for caller, pin in (("+14155550133", ""), ("+14155550134", "4321")):
-            stack.sim.place_call(
-                TOLL_DID.e164,
-                caller,
-                script=[Digits("123456789#"), Digits(f"{pin}#"), WaitMs(60_000), Hangup()],
-            )
-        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        await stack.started_with("+14155550133", organizer="+14155550134")
         await stack.cc.set_all_muted("s1", True)
         await stack.wait_for(lambda: any(lv.leg.muted for lv in stack.cc.registry.legs.values()))
         by_role = {lv.leg.role: lv.leg.muted for lv in stack.cc.registry.legs.values()}
@@ -101,8 +96,7 @@ async def test_a_locked_conference_refuses_new_attendees_until_unlocked(db_url: 
         await stack.add_session(state=SessionState.STARTED)
 
         def join(caller: str, pin: str = "") -> None:
-            script = [Digits("123456789#"), Digits(f"{pin}#"), WaitMs(60_000), Hangup()]
-            stack.sim.place_call(TOLL_DID.e164, caller, script=script)
+            stack.sim.place_call(TOLL_DID.e164, caller, script=stays(pin))
 
         join("+14155550135")
         await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
@@ -124,16 +118,6 @@ async def test_a_locked_conference_refuses_new_attendees_until_unlocked(db_url: 
     assert refused.hangup_cause == 0  # ConfBridge played conf-locked and ended the call
 
 
-async def _in_conference(stack: Stack, caller: str) -> Caller:
-    """A started session s1 with one caller in its conference."""
-    await stack.add_account()
-    await stack.add_session(state=SessionState.STARTED)
-    script = [CODE, Digits("#"), WaitMs(60_000), Hangup()]
-    placed = stack.sim.place_call(TOLL_DID.e164, caller, script=script)
-    await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
-    return placed
-
-
 @asynccontextmanager
 async def _other_ami_client(stack: Stack) -> AsyncIterator[AmiTestClient]:
     """Someone else on the node's AMI: the keypad, the CLI or another tool, as ConfBridge
@@ -151,7 +135,7 @@ async def test_a_lock_made_outside_call_control_is_learnt_at_the_next_resync(
 ) -> None:
     calls = CallSettings(digit_timeout_ms=3000, lock_poll_s=3600)  # no poll meanwhile
     async with running_stack(db_url, calls=calls) as stack:
-        await _in_conference(stack, "+14155550127")
+        await stack.started_with("+14155550127")
         async with _other_ami_client(stack) as admin:
             await admin.action("ConfbridgeLock", Conference="cc-s1")
         assert "s1" not in stack.cc.registry.locked_sessions  # ConfBridge said nothing
@@ -169,7 +153,7 @@ async def test_a_lock_made_outside_call_control_is_learnt_at_the_next_resync(
 async def test_locks_made_outside_call_control_are_polled(db_url: str) -> None:
     calls = CallSettings(digit_timeout_ms=3000, lock_poll_s=1)
     async with running_stack(db_url, calls=calls) as stack:
-        await _in_conference(stack, "+14155550126")
+        await stack.started_with("+14155550126")
         async with _other_ami_client(stack) as admin:
             await admin.action("ConfbridgeLock", Conference="cc-s1")
             await stack.wait_for(lambda: "s1" in stack.cc.registry.locked_sessions, timeout=5)
@@ -180,7 +164,7 @@ async def test_locks_made_outside_call_control_are_polled(db_url: str) -> None:
 
 async def test_a_kick_from_outside_call_control_ends_the_leg_kicked(db_url: str) -> None:
     async with running_stack(db_url) as stack:
-        caller = await _in_conference(stack, "+14155550139")
+        [caller] = await stack.started_with("+14155550139")
         [live] = stack.cc.registry.legs.values()
         async with _other_ami_client(stack) as admin:
             channel = live.details.channel or ""
@@ -206,7 +190,7 @@ async def test_repeated_wrong_codes_lock_the_caller_out(db_url: str) -> None:
         second = stack.sim.place_call(TOLL_DID.e164, "+14155550140", script=wrong)
         await second.ended.wait()
         # ...so even the right code is refused now.
-        right = [Digits("123456789#"), Digits("#"), WaitMs(5000), Hangup()]
+        right = [CODE, Digits("#"), WaitMs(5000), Hangup()]
         third = stack.sim.place_call(TOLL_DID.e164, "+14155550140", script=right)
         await third.ended.wait()
         await stack.wait_for(lambda: not stack.cc.registry.legs)
@@ -214,10 +198,6 @@ async def test_repeated_wrong_codes_lock_the_caller_out(db_url: str) -> None:
     details = [r.details.end_detail for r in rows]
     assert details == ["wrong_access_code", "caller_locked_out", "caller_locked_out"]
     assert all(r.leg.end_reason is EndReason.REJECTED for r in rows)
-
-
-CODE = Digits("123456789#")
-PIN_GUESSES = [CODE, Digits("1111#"), Digits("2222#"), Digits("3333#"), WaitMs(5000), Hangup()]
 
 
 async def test_wrong_organizer_pins_are_asked_again_then_refused(db_url: str) -> None:
@@ -275,7 +255,7 @@ async def test_two_nodes_call_me_goes_to_the_sessions_node(db_url: str) -> None:
         second.place_call(
             TOLL_DID.e164,
             "+14155550150",
-            script=[Digits("123456789#"), Digits("#"), WaitMs(60_000), Hangup()],
+            script=stays(),
         )
         await stack.wait_for(lambda: LegState.IN_CONFERENCE in stack.live_states())
         assert stack.cc.registry.session_nodes["s1"] == "pbx2"

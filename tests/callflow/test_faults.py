@@ -9,17 +9,9 @@ from callcontrol.sim.callers import Digits, Hangup, WaitMs
 from tests.callflow.harness import TOLL_DID, running_stack
 
 
-def _stayer() -> list:
-    return [Digits("123456789#"), Digits("#"), WaitMs(60_000), Hangup()]
-
-
 async def test_node_restart_mid_call_closes_its_legs(db_url: str) -> None:
     async with running_stack(db_url) as stack:
-        await stack.add_account()
-        await stack.add_session(state=SessionState.STARTED)
-        stack.sim.place_call(TOLL_DID.e164, "+14155550120", script=_stayer())
-        stack.sim.place_call(TOLL_DID.e164, "+14155550121", script=_stayer())
-        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        await stack.started_with("+14155550120", "+14155550121")
         shutdown_at = now_ms()
         await stack.sim.fault_restart(downtime_s=0.3)  # Shutdown event, then a new process
         await stack.wait_for(lambda: not stack.cc.registry.legs, timeout=15)
@@ -33,11 +25,7 @@ async def test_node_restart_mid_call_closes_its_legs(db_url: str) -> None:
 
 async def test_node_crash_closes_its_legs_when_it_was_last_heard(db_url: str) -> None:
     async with running_stack(db_url) as stack:
-        await stack.add_account()
-        await stack.add_session(state=SessionState.STARTED)
-        stack.sim.place_call(TOLL_DID.e164, "+14155550124", script=_stayer())
-        stack.sim.place_call(TOLL_DID.e164, "+14155550125", script=_stayer())
-        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        await stack.started_with("+14155550124", "+14155550125")
         await asyncio.sleep(2.5)  # quiet calls: only Ping answers say the node is alive
         crashed_at = now_ms()
         await stack.sim.fault_restart(downtime_s=1.0, crash=True)
@@ -56,11 +44,7 @@ async def test_node_crash_closes_its_legs_when_it_was_last_heard(db_url: str) ->
 
 async def test_reconnect_resyncs_legs_that_ended_during_the_outage(db_url: str) -> None:
     async with running_stack(db_url) as stack:
-        await stack.add_account()
-        await stack.add_session(state=SessionState.STARTED)
-        short = stack.sim.place_call(TOLL_DID.e164, "+14155550122", script=_stayer())
-        stack.sim.place_call(TOLL_DID.e164, "+14155550123", script=_stayer())
-        await stack.wait_for(lambda: stack.live_states().count(LegState.IN_CONFERENCE) == 2)
+        short, _ = await stack.started_with("+14155550122", "+14155550123")
         # The link goes silent; meanwhile one caller hangs up and its events are lost.
         stack.sim.fault_silent_ping()
         stack.sim.fault_delay_events(60_000)

@@ -23,7 +23,7 @@ from callcontrol.settings import (
     Secret,
     Settings,
 )
-from callcontrol.sim.node import NodeConfig, SimNode
+from callcontrol.sim.node import SimNode, contract_node
 from callcontrol.store.tokens import Role, TokenRepository
 from tests.callflow.harness import free_port, stack_settings
 
@@ -93,15 +93,7 @@ async def service_factory(db_url: str) -> AsyncIterator[Callable[..., Any]]:
     @asynccontextmanager
     async def start(calls: CallSettings | None = None) -> AsyncIterator[Service]:
         agi_port = free_port()
-        sim = SimNode(
-            NodeConfig(
-                name="pbx1",
-                dialplan=str(REPO / "dialplan" / "extensions.conf"),
-                confbridge=str(REPO / "dialplan" / "confbridge.conf"),
-                agi_host=f"127.0.0.1:{agi_port}",
-                manager_conf=str(REPO / "config" / "asterisk" / "manager.conf"),
-            )
-        )
+        sim = SimNode(contract_node(REPO, agi_port))
         sim.config.runtime.default_prompt_s = 0.05
         await sim.start()
         settings = service_settings(

@@ -10,6 +10,13 @@ ACCOUNT = {"plan": "pro", "billing_mode": "online", "billing_contact_user_id": "
 CALLEE = "+493012345670"
 
 
+def _us_toll(session: dict) -> str:
+    """The session's US toll dial-in number."""
+    return next(
+        n["e164"] for n in session["dial_in"] if n["kind"] == "toll" and n["country"] == "US"
+    )
+
+
 async def _account_and_session(svc: Service, tollfree: list[str] | None = None) -> dict:
     status, _ = await svc.call("PUT", "/v1/accounts/acme", ACCOUNT, role="app")
     assert status in (200, 201)
@@ -41,9 +48,7 @@ async def test_start_over_http_moves_the_waiting_caller_and_controls_reach_the_p
     async with service_factory() as svc:
         session = await _account_and_session(svc)
         sid = session["session_id"]
-        toll = next(
-            n["e164"] for n in session["dial_in"] if n["kind"] == "toll" and n["country"] == "US"
-        )
+        toll = _us_toll(session)
         caller = _dial(svc, toll, session["access_code"])
 
         async def waiting() -> list:
@@ -129,9 +134,7 @@ async def test_controls_are_audited_and_listed_for_operators(service_factory) ->
         session = await _account_and_session(svc)
         sid = session["session_id"]
         assert (await svc.call("POST", f"/v1/sessions/{sid}/start", role="app"))[0] == 200
-        toll = next(
-            n["e164"] for n in session["dial_in"] if n["kind"] == "toll" and n["country"] == "US"
-        )
+        toll = _us_toll(session)
         _dial(svc, toll, session["access_code"])
         await svc.wait_for(
             lambda: any(
@@ -153,9 +156,7 @@ async def test_leg_events_reach_the_webhook_outbox_with_the_leg(service_factory)
         session = await _account_and_session(svc)
         sid = session["session_id"]
         assert (await svc.call("POST", f"/v1/sessions/{sid}/start", role="app"))[0] == 200
-        toll = next(
-            n["e164"] for n in session["dial_in"] if n["kind"] == "toll" and n["country"] == "US"
-        )
+        toll = _us_toll(session)
         code = session["access_code"]
         script = [Digits(f"{code}#"), Digits("#"), Digits("*9"), WaitMs(800), Hangup()]
         caller = svc.sim.place_call(toll, "+14155550151", script=script)  # raises a hand

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 
 from callcontrol.sim.node import NodeConfig, SimNode
 from callcontrol.sim.testing import AgiSession, AmiTestClient, FastAgiTestServer, Frame
+from tests.callflow.harness import free_port
 
 TRACES = Path(__file__).resolve().parents[3] / "shared" / "traces" / "asterisk-22"
 RECORDING = TRACES / "recording-dialplan"
@@ -198,12 +198,6 @@ async def lab_agi(s: AgiSession) -> None:
     code = (await s.command("GET DATA beep 10000 9")).split("=", 1)[1]
     await s.command(f"SET VARIABLE CONF_BRIDGE {code}")
     await s.command("SET VARIABLE CONF_PROFILE lab_user")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 TRACE_NAMES = sorted(p.stem for p in TRACES.glob("*.jsonl") if p.stem != "fastagi_dialin_session")

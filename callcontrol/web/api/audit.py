@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from callcontrol.clock import iso
 from callcontrol.store import audit
 from callcontrol.store.tokens import Role
 from callcontrol.web.api.endpoint import API, Call, Reply
 from callcontrol.web.api.schema import Out
-from callcontrol.web.api.views import iso, obj
+from callcontrol.web.api.views import obj
 
 _ENTRY = obj(
     at={"type": "string", "format": "date-time"},

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import phonenumbers
 
+from callcontrol.clock import iso
 from callcontrol.domain.accounts import Account, features_for
 from callcontrol.domain.legs import masked_number
 from callcontrol.domain.numbers import Did
 from callcontrol.domain.sessions import AudioOptions, Session
 from callcontrol.service.ports import LiveCounts
 from callcontrol.store.legs import LegRow
-
-
-def iso(ms: int | None) -> str | None:
-    """Epoch milliseconds as an RFC 3339 UTC time with milliseconds."""
-    if ms is None:
-        return None
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
 
 
 def _t(nullable: bool = False, **schema: Any) -> dict[str, Any]:
